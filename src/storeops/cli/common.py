@@ -1,0 +1,59 @@
+"""Shared CLI pieces: the --workspace option, JSON output, error reporting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from storeops.errors import StoreOpsError
+from storeops.workspace import Workspace, open_workspace
+
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="STOREOPS_WORKSPACE",
+        help="Workspace folder (default: $STOREOPS_WORKSPACE or the current folder).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def workspace_from(path: Path | None) -> Workspace:
+    return open_workspace(path)
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout (no Rich markup, stable for scripts)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`StoreOpsError` into a clear message and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except StoreOpsError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper

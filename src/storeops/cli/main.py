@@ -1,0 +1,47 @@
+"""Entry point: ``storeops COMMAND``. Each command group lives in its own module
+under ``storeops.cli`` and registers itself through ``register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from storeops import __version__
+
+app = typer.Typer(
+    name="storeops",
+    help="Retail operations: traffic, conversion, customers, loyalty and campaigns.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+# Command modules, in the order they appear in --help.
+COMMAND_MODULES = (
+    "storeops.cli.workspace_cmd",
+    "storeops.cli.import_cmd",
+    "storeops.cli.quarantine_cmd",
+    "storeops.cli.demo_cmd",
+)
+
+for module_name in COMMAND_MODULES:
+    importlib.import_module(module_name).register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"storeops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """storeops command line."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""The transactional ops database (SQLAlchemy): SQLite (WAL) by default.
+
+Later capabilities (members, ledger, coupons, users) add their tables here with
+Alembic migrations; the foundation only creates the database and its metadata row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, event
+
+metadata = MetaData()
+
+workspace_meta = Table(
+    "workspace_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(512), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+
+def make_engine(url: str, *, lock_timeout_seconds: float = 30.0) -> Engine:
+    """An engine; SQLite gets WAL and a bounded busy timeout so no one waits forever."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": lock_timeout_seconds})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_con: Any, _record: Any) -> None:
+            cur = dbapi_con.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_ops_database(url: str, **meta: str) -> None:
+    """Create the ops database tables (idempotent) and record ``meta`` key/values."""
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as con:
+        for key, value in meta.items():
+            con.execute(workspace_meta.delete().where(workspace_meta.c.key == key))
+            con.execute(workspace_meta.insert().values(key=key, value=value, updated_at=now))
+    engine.dispose()

@@ -1,0 +1,127 @@
+"""One settings class shared by the CLI, the API and the jobs.
+
+Resolution order (first wins): environment variables ``STOREOPS_*`` >
+``<workspace>/storeops.toml`` > the defaults below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from storeops.errors import ConfigError
+
+SETTINGS_FILE = "storeops.toml"
+
+
+class Settings(BaseSettings):
+    """Settings of one workspace."""
+
+    model_config = SettingsConfigDict(env_prefix="STOREOPS_", extra="ignore")
+
+    workspace: Path = Field(default=Path("."), description="Workspace folder.")
+    warehouse_backend: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Warehouse engine: embedded DuckDB or PySpark."
+    )
+    warehouse_path: str = Field(
+        default="warehouse.duckdb",
+        description="DuckDB file, or the Spark warehouse folder; relative to the workspace.",
+    )
+    ops_database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the ops database; empty means SQLite ops.sqlite in the workspace.",
+    )
+    default_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone for stores without one and for timestamps without an offset.",
+    )
+    currency: str = Field(default="CNY", description="Currency of money columns (in fen).")
+    lock_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long to wait for a database lock before failing."
+    )
+    import_progress_min_rows: int = Field(
+        default=200_000, ge=0, description="Show a progress bar for imports larger than this."
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None, description="Key for personal data; no usable default outside the demo."
+    )
+    session_key: SecretStr | None = Field(default=None, description="Signs web sessions.")
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as 'Asia/Shanghai'"
+            ) from exc
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _toml_path_hint.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    # Derived paths -------------------------------------------------------------
+    def path(self, relative: str | Path) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.workspace / p
+
+    @property
+    def warehouse_file(self) -> Path:
+        return self.path(self.warehouse_path)
+
+    @property
+    def ops_url(self) -> str:
+        if self.ops_database_url:
+            return self.ops_database_url
+        return f"sqlite:///{self.path('ops.sqlite')}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+
+# The TOML file depends on the workspace, which is itself a setting; the loader
+# passes the path through this module-level slot for the duration of one call.
+_toml_path_hint: dict[str, Path | None] = {"path": None}
+
+
+def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Settings:
+    """Resolve settings for ``workspace`` (or ``$STOREOPS_WORKSPACE`` or the cwd)."""
+    import os
+
+    ws = Path(workspace or os.environ.get("STOREOPS_WORKSPACE") or ".").resolve()
+    toml_file = ws / SETTINGS_FILE
+    _toml_path_hint["path"] = toml_file if toml_file.is_file() else None
+    try:
+        return Settings(workspace=ws, **overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}). Fix {toml_file} or the STOREOPS_* environment."
+        ) from exc
+    finally:
+        _toml_path_hint["path"] = None

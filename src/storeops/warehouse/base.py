@@ -1,0 +1,114 @@
+"""The narrow warehouse interface every backend implements.
+
+Analytics are Ibis expressions over :meth:`Warehouse.table`; writes go through
+:meth:`Warehouse.append` inside :meth:`Warehouse.transaction`. Backends differ in
+capabilities (see :class:`Capability`); tests declare gaps with strict markers.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from storeops.settings import Settings
+from storeops.warehouse.schema import TABLES, TableSchema
+
+
+class Capability(enum.Enum):
+    """Optional abilities of a backend."""
+
+    #: Writes inside ``transaction()`` become visible all together or not at all.
+    ATOMIC_TRANSACTIONS = "atomic_transactions"
+    #: The data survive in a single file that other processes lock.
+    SINGLE_FILE = "single_file"
+
+
+class Warehouse(ABC):
+    """Canonical tables on one analytical engine."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- connection -----------------------------------------------------------------
+    @property
+    @abstractmethod
+    def con(self) -> ibis.BaseBackend:
+        """The Ibis backend; analytics compile against it."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection and any file locks."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- tables ---------------------------------------------------------------------
+    def ensure_tables(self) -> None:
+        """Create every canonical table that does not exist yet (idempotent)."""
+        existing = set(self.con.list_tables())
+        for table in TABLES:
+            if table.name not in existing:
+                self.create_table(table)
+
+    def create_table(self, table: TableSchema) -> None:
+        self.con.create_table(table.name, schema=table.ibis_schema)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ir.Table:
+        """The Ibis table for canonical table ``name``."""
+        TABLES[name]  # raises a helpful SchemaError for unknown names
+        return self.con.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    # -- reads ----------------------------------------------------------------------
+    def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
+        return self.con.execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def to_pandas(self, expr: ir.Table) -> pd.DataFrame:
+        return self.con.execute(expr)
+
+    # -- writes ---------------------------------------------------------------------
+    def stage(self, data: pa.Table) -> ir.Table:
+        """Make in-memory Arrow data available to expressions on this backend."""
+        return ibis.memtable(data)
+
+    def append(self, name: str, data: ir.Table | pa.Table) -> None:
+        """Append rows (columns in any order; missing nullable columns become NULL)."""
+        table = TABLES[name]
+        expr = data if isinstance(data, ir.Table) else self.stage(data)
+        cols = []
+        for column in table.columns:
+            if column.name in expr.columns:
+                cols.append(expr[column.name].cast(column.ibis_type).name(column.name))
+            else:
+                cols.append(ibis.null(column.ibis_type).name(column.name))
+        self.con.insert(name, expr.select(cols))
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes; atomic where :attr:`Capability.ATOMIC_TRANSACTIONS` is offered."""
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities

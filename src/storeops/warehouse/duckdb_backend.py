@@ -1,0 +1,76 @@
+"""The embedded default: one DuckDB file in the workspace."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as IbisDuckDB
+
+from storeops.errors import LockTimeoutError
+from storeops.settings import Settings
+from storeops.warehouse.base import Capability, Warehouse
+
+_LOCK_HOLDER = re.compile(r"PID (\d+)")
+
+
+class DuckDBWarehouse(Warehouse):
+    """Warehouse in a single DuckDB file; writes are atomic per transaction."""
+
+    name = "duckdb"
+    capabilities = frozenset({Capability.ATOMIC_TRANSACTIONS, Capability.SINGLE_FILE})
+
+    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+        super().__init__(settings)
+        self.path = settings.warehouse_file
+        self._con = self._connect(read_only)
+
+    def _connect(self, read_only: bool) -> IbisDuckDB:
+        """Open the file, waiting a bounded time if another process holds its lock."""
+        deadline = time.monotonic() + self.settings.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                con = ibis.duckdb.connect(str(self.path), read_only=read_only)
+                con.raw_sql("SET TimeZone = 'UTC'")
+                return con
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = _LOCK_HOLDER.search(str(exc))
+                    who = f"process {holder.group(1)}" if holder else "another process"
+                    raise LockTimeoutError(
+                        f"the warehouse {self.path} is locked by {who} "
+                        f"(waited {self.settings.lock_timeout_seconds:g}s). Wait for that "
+                        "job to finish, or stop it, then retry; raise "
+                        "STOREOPS_LOCK_TIMEOUT_SECONDS to wait longer."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    @property
+    def con(self) -> IbisDuckDB:
+        return self._con
+
+    @property
+    def raw(self) -> duckdb.DuckDBPyConnection:
+        """The underlying DuckDB connection (for the importer's fast path)."""
+        return self._con.con
+
+    def close(self) -> None:
+        self._con.disconnect()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.raw.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")

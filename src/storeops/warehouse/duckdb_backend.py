@@ -41,7 +41,8 @@ class DuckDBWarehouse(Warehouse):
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if now >= deadline:
                     holder = _LOCK_HOLDER.search(str(exc))
                     who = f"process {holder.group(1)}" if holder else "another process"
                     raise LockTimeoutError(
@@ -50,7 +51,7 @@ class DuckDBWarehouse(Warehouse):
                         "job to finish, or stop it, then retry; raise "
                         "STOREOPS_LOCK_TIMEOUT_SECONDS to wait longer."
                     ) from exc
-                time.sleep(delay)
+                time.sleep(min(delay, deadline - now))  # never past the deadline
                 delay = min(delay * 2, 1.0)
 
     @property

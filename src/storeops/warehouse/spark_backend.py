@@ -9,6 +9,8 @@ of the file only adds the rows that are not there yet).
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +25,17 @@ from storeops.settings import Settings
 from storeops.warehouse.base import Warehouse
 from storeops.warehouse.schema import TableSchema
 
-_SESSIONS: dict[str, Any] = {}
+_SESSION: list[Any] = []
 
 
-def spark_session(warehouse_dir: Path) -> Any:
-    """One local Spark session per warehouse folder, reused within the process."""
-    key = str(warehouse_dir)
-    if key in _SESSIONS:
-        return _SESSIONS[key]
+def spark_session() -> Any:
+    """The process's local Spark session (Spark allows one SparkContext per process).
+
+    Each :class:`SparkWarehouse` works in its own child session (``newSession()``) and
+    its own Spark database, so several workspaces can be open in one process.
+    """
+    if _SESSION:
+        return _SESSION[0]
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -38,25 +43,36 @@ def spark_session(warehouse_dir: Path) -> Any:
             "the Spark warehouse needs PySpark and Java: pip install 'storeops[spark]' "
             "and install a Java 17 runtime (apt-get install openjdk-17-jre-headless)"
         ) from exc
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.gettempdir()) / "storeops-spark"
     session = (
         SparkSession.builder.master("local[2]")
         .appName("storeops")
-        .config("spark.sql.warehouse.dir", str(warehouse_dir))
+        # Tables carry explicit locations; this only catches stray managed tables.
+        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse_dir}")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
-    _SESSIONS[key] = session
+    _SESSION.append(session)
     return session
 
 
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 class SparkWarehouse(Warehouse):
-    """Warehouse on PySpark; tables are Parquet under ``<workspace>/<warehouse_path>``."""
+    """Warehouse on PySpark; tables are Parquet under ``<workspace>/<warehouse_path>``.
+
+    Spark runs without a Hive metastore, so its catalog lives in memory and starts
+    empty in every process. Each table is therefore an *external* Parquet table at a
+    fixed folder (``<warehouse>/<table>``): re-registering it in a new process picks
+    up the data already there, where a managed table would refuse the existing folder.
+    """
 
     name = "spark"
     capabilities = frozenset()
@@ -66,8 +82,18 @@ class SparkWarehouse(Warehouse):
         path = settings.warehouse_path
         if path.endswith(".duckdb"):  # default file name makes no sense for Spark
             path = "spark-warehouse"
-        self.path = settings.path(path)
-        self.session = spark_session(self.path)
+        self.path = settings.path(path).resolve()
+        self.path.mkdir(parents=True, exist_ok=True)
+        # One Spark database per warehouse folder: two workspaces in one process
+        # must not see each other's tables.
+        digest = hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
+        self.database = f"storeops_{digest}"
+        self.session = spark_session().newSession()
+        self.session.sql(
+            f"CREATE DATABASE IF NOT EXISTS {self.database} "
+            f"LOCATION {_sql_string(self.path.as_uri())}"
+        )
+        self.session.catalog.setCurrentDatabase(self.database)
         self._con = ibis.pyspark.connect(self.session)
 
     @property
@@ -79,7 +105,14 @@ class SparkWarehouse(Warehouse):
         pass
 
     def create_table(self, table: TableSchema) -> None:
-        self.con.create_table(table.name, schema=table.ibis_schema, format="parquet")
+        from ibis.backends.pyspark.datatypes import PySparkSchema
+
+        self.session.catalog.createTable(
+            table.name,
+            path=(self.path / table.name).as_uri(),
+            source="parquet",
+            schema=PySparkSchema.from_ibis(table.ibis_schema),
+        )
 
     def stage(self, data: pa.Table) -> ir.Table:
         return ibis.memtable(data.to_pandas())

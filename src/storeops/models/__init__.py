@@ -1,0 +1,1 @@
+"""Statistical models (customer lifetime value, forecasting, ...), one per file."""

@@ -1,0 +1,98 @@
+"""Gamma-Gamma spend model (Fader & Hardie 2013, "The Gamma-Gamma model of monetary value").
+
+A customer's mean spend per transaction is ``ν``-scaled: each spend ``z ~ Gamma(p, ν)``
+with ``ν ~ Gamma(q, v)`` across customers. Fitted on customers with at least one
+repeat purchase, using their number of repeat purchases and mean repeat spend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.special import digamma, gammaln
+
+from storeops.contracts import RFM_SUMMARY, FrameContractError
+from storeops.models.clv.base import Array, FitResult, NotFittedError, collapse, maximize
+
+PARAMS = ("p", "q", "v")
+
+
+def _negll_and_grad(log_params: Array, x: Array, m: Array, w: Array) -> tuple[float, Array]:
+    p, q, v = np.exp(log_params)
+    px = p * x
+    log_xm_v = np.log(x * m + v)
+    ll = (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * log_xm_v
+    )
+    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
+    d_q = digamma(px + q) - digamma(q) + np.log(v) - log_xm_v
+    d_v = q / v - (px + q) / (x * m + v)
+    total = float((w * ll).sum())
+    if not np.isfinite(total):
+        return np.inf, np.zeros(3)
+    grad = np.array([(w * d).sum() for d in (d_p, d_q, d_v)]) * np.array([p, q, v])
+    return -total, -grad
+
+
+class GammaGammaModel:
+    """Gamma-Gamma model: ``fit(summary) -> self``, then ``expected_customer_spend``."""
+
+    name = "Gamma-Gamma"
+
+    def __init__(self) -> None:
+        self.result: FitResult | None = None
+
+    def fit(self, data: pd.DataFrame, columns: Mapping[str, str] | None = None) -> GammaGammaModel:
+        """Fit on the customers of an RFM summary with ``frequency > 0``."""
+        frame = RFM_SUMMARY.check(data, columns)
+        if "monetary_value" not in frame.columns:
+            raise FrameContractError(
+                "Gamma-Gamma requires a 'monetary_value' column (mean spend of the repeat "
+                "purchases). Please provide it through the summary."
+            )
+        repeat = frame[frame["frequency"] > 0]
+        if (repeat["monetary_value"] <= 0).any():
+            raise FrameContractError(
+                "Gamma-Gamma needs monetary_value > 0 for customers with repeat purchases; "
+                "drop zero-value customers or fix their spend."
+            )
+        if len(repeat) < 3:
+            raise FrameContractError(
+                "Gamma-Gamma needs at least 3 customers with repeat purchases to fit."
+            )
+        rows = collapse(repeat, ["frequency", "monetary_value"])
+        x, m, w = (
+            rows[c].to_numpy(dtype="float64") for c in ("frequency", "monetary_value", "weight")
+        )
+        mean = np.average(m, weights=w)
+        start = np.log([1.0, 1.0, mean])
+        params, loglik, nit = maximize(
+            lambda p: _negll_and_grad(p, x, m, w), PARAMS, start, model=self.name
+        )
+        self.result = FitResult(
+            dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)
+        )
+        return self
+
+    @property
+    def params(self) -> dict[str, float]:
+        if self.result is None:
+            raise NotFittedError(f"{self.name}: call fit(summary) before predicting.")
+        return self.result.params
+
+    def expected_customer_spend(self, frequency: Array, monetary_value: Array) -> Array:
+        """E[mean spend | x, m̄]; customers without repeat purchases get the population mean."""
+        p, q, v = (self.params[k] for k in PARAMS)
+        x = np.asarray(frequency, dtype="float64")
+        m = np.asarray(monetary_value, dtype="float64")
+        population_mean = p * v / (q - 1) if q > 1 else np.nan
+        conditional = (p * (v + x * m)) / (p * x + q - 1)
+        return np.where(x > 0, conditional, population_mean)

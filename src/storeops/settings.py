@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="STOREOPS_", extra="ignore")
 
-    workspace: Path = Field(default=Path("."), description="Workspace folder.")
+    workspace: Path = Field(default=Path(), description="Workspace folder.")
     warehouse_backend: Literal["duckdb", "spark"] = Field(
         default="duckdb", description="Warehouse engine: embedded DuckDB or PySpark."
     )
@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     )
     ops_database_url: str = Field(
         default="",
-        description="SQLAlchemy URL of the ops database; empty means SQLite ops.sqlite in the workspace.",
+        description=(
+            "SQLAlchemy URL of the ops database; empty means SQLite ops.sqlite in the workspace."
+        ),
     )
     default_timezone: str = Field(
         default="Asia/Shanghai",
@@ -117,11 +119,17 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
     try:
         return Settings(workspace=ws, **overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(
-            f"invalid settings ({problems}). Fix {toml_file} or the STOREOPS_* environment."
+            f"invalid settings: {problems}. Fix the value in {toml_file} or in the "
+            "environment variable named (the environment wins over the file)."
         ) from exc
     finally:
         _toml_path_hint["path"] = None
+
+
+def _describe(err: Any) -> str:
+    """One validation problem, naming the key in both places it can be set."""
+    key = ".".join(str(part) for part in err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{key} (STOREOPS_{key.upper()}) = {err.get('input')!r}: {msg}"

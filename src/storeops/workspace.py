@@ -50,6 +50,9 @@ def init_workspace(
 ) -> Workspace:
     """Create (or complete) a workspace in ``directory``; existing data is kept."""
     root = Path(directory).resolve()
+    # Validate before anything is written: a storeops.toml with a bad value would
+    # otherwise stay behind and make every later command (and a re-run) fail.
+    load_settings(root, warehouse_backend=backend, default_timezone=timezone)
     root.mkdir(parents=True, exist_ok=True)
     toml = root / SETTINGS_FILE
     if not toml.exists():

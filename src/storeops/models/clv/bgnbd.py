@@ -32,39 +32,71 @@ def check_summary(frame: pd.DataFrame) -> None:
         )
 
 
-def _negll_and_grad(
-    log_params: Array, x: Array, tx: Array, T: Array, w: Array
-) -> tuple[float, Array]:
+class _Prepared:
+    """Collapsed rows split by ``x == 0``, with unique-value indexes.
+
+    Every transcendental term depends on only one of x, t_x or T, each of which
+    takes few distinct values; they are evaluated on the distinct values and
+    gathered, so one likelihood evaluation costs a handful of vector operations.
+    """
+
+    def __init__(self, x: Array, tx: Array, T: Array, w: Array) -> None:
+        zero = x == 0
+        self.w0, self.T0 = w[zero], T[zero]
+        pos = ~zero
+        self.w, self.x = w[pos], x[pos]
+        self.ux, self.ix = np.unique(self.x, return_inverse=True)
+        self.wx = np.bincount(self.ix, weights=self.w, minlength=len(self.ux))
+        self.uT, self.iT = np.unique(T[pos], return_inverse=True)
+        self.utx, self.itx = np.unique(tx[pos], return_inverse=True)
+        self.W0, self.W = float(self.w0.sum()), float(self.w.sum())
+
+
+def _negll_and_grad(log_params: Array, d: _Prepared) -> tuple[float, Array]:
     r, alpha, a, b = np.exp(log_params)
-    has = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(
-            has, np.log(a) - np.log(b + x - 1 + ~has) - (r + x) * np.log(alpha + tx), -np.inf
-        )
-    l34 = np.logaddexp(a3, a4)
-    ll = a1 + a2 + l34
-    s3 = np.exp(a3 - l34)
-    s4 = np.exp(a4 - l34)
-    d_r = (
-        digamma(r + x)
-        - digamma(r)
-        + np.log(alpha)
-        - s3 * np.log(alpha + T)
-        - s4 * np.log(alpha + tx)
+    log_alpha = np.log(alpha)
+    # Customers without repeat purchases: ll = -r * log(alpha + T) + r * log(alpha).
+    log_at0 = np.log(alpha + d.T0)
+    ll = float(d.W0 * r * log_alpha - r * (d.w0 * log_at0).sum())
+    g_r = d.W0 * log_alpha - float((d.w0 * log_at0).sum())
+    g_alpha = d.W0 * r / alpha - r * float((d.w0 / (alpha + d.T0)).sum())
+
+    # Terms that depend on x only (A1 + A2 of Fader, Hardie & Lee), on distinct x.
+    ux, wx = d.ux, d.wx
+    ll += float(
+        (wx * (gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux))).sum()
+        + d.W * (r * log_alpha - gammaln(r) + gammaln(a + b) - gammaln(b))
     )
-    d_alpha = r / alpha - s3 * (r + x) / (alpha + T) - s4 * (r + x) / (alpha + tx)
-    d_a = digamma(a + b) - digamma(a + b + x) + s4 / a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(has, 1.0 / (b + x - 1 + ~has), 0.0)
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - s4 * inv
-    grad = np.array([(w * d).sum() for d in (d_r, d_alpha, d_a, d_b)]) * np.array([r, alpha, a, b])
-    total = float((w * ll).sum())
-    if not np.isfinite(total):
+    g_r += float((wx * digamma(r + ux)).sum() + d.W * (log_alpha - digamma(r)))
+    g_alpha += d.W * r / alpha
+    g_a = float(d.W * digamma(a + b) - (wx * digamma(a + b + ux)).sum())
+    g_b = float(
+        d.W * (digamma(a + b) - digamma(b)) + (wx * (digamma(b + ux) - digamma(a + b + ux))).sum()
+    )
+
+    # Per-row part: log(exp(A3) + exp(A4)) = A3 + softplus(A4 - A3).
+    log_aT = np.log(alpha + d.uT)[d.iT]
+    log_atx = np.log(alpha + d.utx)[d.itx]
+    rx = r + d.x
+    inv_b = (1.0 / (b + ux - 1))[d.ix]
+    diff = (np.log(a) - np.log(b + ux - 1))[d.ix] - rx * (log_atx - log_aT)
+    soft = np.logaddexp(0.0, diff)
+    s4 = np.exp(diff - soft)
+    s3 = 1.0 - s4
+    w = d.w
+    ll += float((w * (soft - rx * log_aT)).sum())
+    g_r -= float((w * (s3 * log_aT + s4 * log_atx)).sum())
+    g_alpha -= float(
+        (w * rx * (s3 * (1.0 / (alpha + d.uT))[d.iT] + s4 * (1.0 / (alpha + d.utx))[d.itx])).sum()
+    )
+    ws4 = w * s4
+    g_a += float(ws4.sum()) / a
+    g_b -= float((ws4 * inv_b).sum())
+
+    if not np.isfinite(ll):
         return np.inf, np.zeros(4)
-    return -total, -grad
+    grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
+    return -ll, -grad
 
 
 class BetaGeoModel:
@@ -88,8 +120,9 @@ class BetaGeoModel:
         start = np.log(
             [1.0, max(np.average(T, weights=w) / (np.average(x, weights=w) + 1), 1e-3), 1.0, 1.0]
         )
+        prepared = _Prepared(x, tx, T, w)
         params, loglik, nit = maximize(
-            lambda p: _negll_and_grad(p, x, tx, T, w), PARAMS, start, model=self.name
+            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name
         )
         self.result = FitResult(
             dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)
@@ -149,7 +182,8 @@ class BetaGeoModel:
     def loglik(self, data: pd.DataFrame) -> float:
         frame = RFM_SUMMARY.check(data)
         x, tx, T = (frame[c].to_numpy() for c in ("frequency", "recency", "T"))
-        value, _ = _negll_and_grad(np.log(np.array(self._p())), x, tx, T, np.ones_like(x))
+        prepared = _Prepared(x, tx, T, np.ones_like(x))
+        value, _ = _negll_and_grad(np.log(np.array(self._p())), prepared)
         return -value
 
 

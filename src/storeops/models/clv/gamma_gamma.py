@@ -19,27 +19,45 @@ from storeops.models.clv.base import Array, FitResult, NotFittedError, collapse,
 PARAMS = ("p", "q", "v")
 
 
-def _negll_and_grad(log_params: Array, x: Array, m: Array, w: Array) -> tuple[float, Array]:
+class _Prepared:
+    """Rows with the logs that do not depend on the parameters computed once."""
+
+    def __init__(self, x: Array, m: Array, w: Array) -> None:
+        self.x, self.w, self.xm = x, w, x * m
+        self.ux, self.ix = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(self.ix, weights=w, minlength=len(self.ux))
+        log_m = np.log(m)
+        self.sum_w_log_m = float((w * log_m).sum())
+        self.sum_wx_log_m = float((w * x * log_m).sum())
+        self.W = float(w.sum())
+
+
+def _negll_and_grad(log_params: Array, d: _Prepared) -> tuple[float, Array]:
     p, q, v = np.exp(log_params)
-    px = p * x
-    log_xm_v = np.log(x * m + v)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * log_xm_v
+    ux, wx = d.ux, d.wx
+    pux = p * ux
+    log_x = np.log(ux)
+    # Terms in x only, on distinct x.
+    ll = float(
+        (wx * (gammaln(pux + q) - gammaln(pux) + pux * log_x)).sum()
+        + d.W * (q * np.log(v) - gammaln(q))
+        + p * d.sum_wx_log_m
+        - d.sum_w_log_m
     )
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - log_xm_v
-    d_v = q / v - (px + q) / (x * m + v)
-    total = float((w * ll).sum())
-    if not np.isfinite(total):
+    psi_pq = digamma(pux + q)
+    g_p = float((wx * ux * (psi_pq - digamma(pux) + log_x)).sum() + d.sum_wx_log_m)
+    g_q = float((wx * psi_pq).sum() + d.W * (np.log(v) - digamma(q)))
+    g_v = d.W * q / v
+    # Per-row terms: -(p x + q) log(x m + v).
+    log_xmv = np.log(d.xm + v)
+    coef = d.w * (p * d.x + q)
+    ll -= float((coef * log_xmv).sum())
+    g_p -= float((d.w * d.x * log_xmv).sum())
+    g_q -= float((d.w * log_xmv).sum())
+    g_v -= float((coef / (d.xm + v)).sum())
+    if not np.isfinite(ll):
         return np.inf, np.zeros(3)
-    grad = np.array([(w * d).sum() for d in (d_p, d_q, d_v)]) * np.array([p, q, v])
-    return -total, -grad
+    return -ll, -np.array([g_p * p, g_q * q, g_v * v])
 
 
 class GammaGammaModel:
@@ -73,9 +91,10 @@ class GammaGammaModel:
             rows[c].to_numpy(dtype="float64") for c in ("frequency", "monetary_value", "weight")
         )
         mean = np.average(m, weights=w)
+        prepared = _Prepared(x, m, w)
         start = np.log([1.0, 1.0, mean])
         params, loglik, nit = maximize(
-            lambda p: _negll_and_grad(p, x, m, w), PARAMS, start, model=self.name
+            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name
         )
         self.result = FitResult(
             dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)

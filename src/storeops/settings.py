@@ -6,6 +6,7 @@ Resolution order (first wins): environment variables ``STOREOPS_*`` >
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -118,6 +119,11 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
     _toml_path_hint["path"] = toml_file if toml_file.is_file() else None
     try:
         return Settings(workspace=ws, **overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{toml_file} is not valid TOML ({exc}). Fix the file, or move it away and "
+            f"run `storeops init {ws}` to write a fresh one."
+        ) from exc
     except ValidationError as exc:
         problems = "; ".join(_describe(err) for err in exc.errors())
         raise ConfigError(

@@ -88,6 +88,17 @@ class Warehouse(ABC):
     def to_pandas(self, expr: ir.Table) -> pd.DataFrame:
         return self.con.execute(expr)
 
+    # -- time ---------------------------------------------------------------------------
+    @abstractmethod
+    def local_time(
+        self, ts: ir.TimestampValue, timezone: ir.StringValue | str
+    ) -> ir.TimestampValue:
+        """Wall-clock time in ``timezone`` (an IANA name) of UTC timestamp ``ts``.
+
+        Ibis has no portable time-zone conversion, so each backend maps this to its
+        own DST-aware function. "Day" in storeops is ``local_time(ts, tz).date()``.
+        """
+
     # -- writes ---------------------------------------------------------------------
     def stage(self, data: pa.Table) -> ir.Table:
         """Make in-memory Arrow data available to expressions on this backend."""

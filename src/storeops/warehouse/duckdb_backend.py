@@ -9,11 +9,19 @@ from contextlib import contextmanager
 
 import duckdb
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as IbisDuckDB
 
 from storeops.errors import LockTimeoutError
 from storeops.settings import Settings
 from storeops.warehouse.base import Capability, Warehouse
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _duckdb_timezone(tz: str, ts: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
+    """DuckDB's timezone(tz, timestamptz) -> local TIMESTAMP."""
+
 
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
@@ -65,6 +73,12 @@ class DuckDBWarehouse(Warehouse):
 
     def close(self) -> None:
         self._con.disconnect()
+
+    def local_time(
+        self, ts: ir.TimestampValue, timezone: ir.StringValue | str
+    ) -> ir.TimestampValue:
+        tz = ibis.literal(timezone) if isinstance(timezone, str) else timezone
+        return _duckdb_timezone(tz, ts.cast(dt.Timestamp(timezone="UTC")))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

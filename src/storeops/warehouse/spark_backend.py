@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -24,6 +25,12 @@ from storeops.errors import BackendUnavailableError
 from storeops.settings import Settings
 from storeops.warehouse.base import Warehouse
 from storeops.warehouse.schema import TableSchema
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")
+def _spark_from_utc(ts: dt.timestamp, tz: str) -> dt.timestamp:
+    """Spark's from_utc_timestamp(ts, tz) -> local wall-clock timestamp."""
+
 
 _SESSION: list[Any] = []
 
@@ -116,6 +123,12 @@ class SparkWarehouse(Warehouse):
 
     def stage(self, data: pa.Table) -> ir.Table:
         return ibis.memtable(data.to_pandas())
+
+    def local_time(
+        self, ts: ir.TimestampValue, timezone: ir.StringValue | str
+    ) -> ir.TimestampValue:
+        tz = ibis.literal(timezone) if isinstance(timezone, str) else timezone
+        return _spark_from_utc(ts, tz)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "storeops.cli.import_cmd",
     "storeops.cli.quarantine_cmd",
     "storeops.cli.demo_cmd",
+    "storeops.cli.schema_cmd",
 )
 
 for module_name in COMMAND_MODULES:

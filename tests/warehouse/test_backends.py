@@ -216,3 +216,31 @@ def test_data_survive_in_a_new_process(workspace: Workspace) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "stores 1 orders 0"
+
+
+def test_local_time_converts_utc_to_store_wall_clock(warehouse: Warehouse) -> None:
+    # Berlin switches to summer time at 01:00 UTC on 2024-03-31.
+    data = warehouse.stage(
+        pa.table(
+            {
+                "ts": [
+                    datetime(2024, 3, 31, 0, 30),
+                    datetime(2024, 3, 31, 1, 30),
+                    datetime(2024, 1, 1, 16, 0),
+                ],
+                "tz": ["Europe/Berlin", "Europe/Berlin", "Asia/Shanghai"],
+            }
+        )
+    )
+    per_row = data.select(local=warehouse.local_time(data.ts, data.tz))
+    assert warehouse.to_pyarrow(per_row).column("local").to_pylist() == [
+        datetime(2024, 3, 31, 1, 30),
+        datetime(2024, 3, 31, 3, 30),
+        datetime(2024, 1, 2, 0, 0),  # the next business day in Shanghai
+    ]
+    fixed = data.select(day=warehouse.local_time(data.ts, "Asia/Shanghai").date())
+    assert warehouse.to_pyarrow(fixed).column("day").to_pylist() == [
+        date(2024, 3, 31),
+        date(2024, 3, 31),
+        date(2024, 1, 2),
+    ]

@@ -1,0 +1,282 @@
+"""Validation as Ibis expressions: one pass decides, per row, load or quarantine.
+
+The staged strings (``_c0 … _cN``, ``_line``) become a *checked* table with the
+canonical columns and one boolean per rule; ``good`` and ``bad`` are two filters of
+it. Referential rules are left joins against the referenced warehouse tables
+(plus the file's own keys for self-references). Nothing here loops over rows in
+Python, and the same expressions run on DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from storeops.errors import MappingError
+from storeops.ingest.mapping import Mapping
+from storeops.ingest.parsing import PARSERS, ParseOptions
+from storeops.ingest.readers import REPLACEMENT, SourceRows
+from storeops.warehouse.base import Warehouse
+from storeops.warehouse.schema import Column, TableSchema
+
+Expr = Callable[[ir.Table], ir.Value]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: ``failed(t)`` is true for a bad row, ``message(t)`` says why."""
+
+    code: str
+    failed: Callable[[ir.Table], ir.BooleanValue]
+    message: Callable[[ir.Table], ir.StringValue]
+
+
+@dataclass
+class Plan:
+    good: ir.Table  # canonical columns + _line, first row per natural key, not yet deduped
+    bad: ir.Table  # _line, _reason, _c0.._cN [, _raw]
+    columns: dict[str, int | None]  # canonical column → source position
+
+
+def resolve_columns(
+    table: TableSchema, header: list[str], mapping: Mapping, file_name: str
+) -> dict[str, int | None]:
+    """Canonical column → position in the file (None when absent)."""
+    canonical = {name.lower(): name for name in table.column_names}
+    found: dict[str, int] = {}
+    for src in mapping.columns:
+        if src not in header:
+            raise MappingError(
+                f"mapping: columns.{src!r}: {file_name} has no column {src!r}; its header is: "
+                + ", ".join(repr(h) for h in header)
+            )
+    for pos, name in enumerate(header):
+        target = mapping.columns.get(name) or canonical.get(name.strip().lower())
+        if target is not None and target not in found:
+            found[target] = pos
+    result: dict[str, int | None] = {}
+    for column in table.columns:
+        position = found.get(column.name)
+        if (
+            position is None
+            and column.required
+            and column.default is None
+            and column.name not in mapping.constants
+        ):
+            raise MappingError(
+                f"{file_name} has no column for {table.name}.{column.name} (required: "
+                f"{column.description}). Its header is: {', '.join(header)}. Rename the "
+                f'column, or add [columns] "<your header>" = "{column.name}" to mapping.toml'
+            )
+        result[column.name] = position
+    return result
+
+
+def _quote(text: ir.StringValue) -> ir.StringValue:
+    # Long fields would drown the reason; 60 characters identify the value.
+    return '"' + text.substr(0, 60) + '"'
+
+
+def build_plan(
+    warehouse: Warehouse,
+    table: TableSchema,
+    staged: ir.Table,
+    rows: SourceRows,
+    mapping: Mapping,
+    *,
+    file_name: str,
+) -> Plan:
+    positions = resolve_columns(table, rows.header, mapping, file_name)
+    tz = mapping.timezone or warehouse.settings.default_timezone
+    source_cols = [c for c in staged.columns if c.startswith("_c")]
+    keep = ["_line", *source_cols] + (["_raw"] if "_raw" in staged.columns else [])
+
+    # 1. text of every canonical column (constants and defaults filled in)
+    texts: dict[str, ir.StringValue] = {}
+    for column in table.columns:
+        texts[f"_t_{column.name}"] = _text_of(staged, column, positions[column.name], mapping)
+    base = staged.select(*keep, **texts)
+
+    # 2. typed values
+    typed_values: dict[str, ir.Value] = {}
+    rules: list[Rule] = []
+    for column in table.columns:
+        opts = ParseOptions(
+            timezone=tz,
+            format=mapping.formats.get(column.name),
+            money_unit=mapping.money.get(column.name, "fen"),
+        )
+        parsed = PARSERS[column.dtype](base[f"_t_{column.name}"], column, opts)
+        value = parsed.value
+        if column.choices:
+            value = value.lower()
+        typed_values[column.name] = value
+        typed_values[f"_inv_{column.name}"] = parsed.invalid
+        rules.extend(_column_rules(column, parsed.problem, positions[column.name], rows.header))
+    typed = base.mutate(**typed_values)
+
+    # 3. referential rules: one left join per referencing column
+    for i, (column, ref_table, ref_col) in enumerate(table.references):
+        flag = f"_ref{i}"
+        keys = warehouse.table(ref_table).select(_k=ibis._[ref_col].cast(dt.string))
+        if ref_table == table.name:
+            keys = keys.union(typed.select(_k=typed[ref_col].cast(dt.string)))
+        keys = keys.distinct().mutate(**{flag: ibis.literal(True)})
+        typed = typed.left_join(keys, typed[column.name].cast(dt.string) == keys._k).drop("_k")
+        rules.append(_reference_rule(column, ref_table, flag))
+
+    if rows.replaced:
+        rules.append(_encoding_rule(source_cols, rows.encoding))
+
+    # SQL's three-valued logic would turn NOT(NULL OR …) into NULL and drop the row
+    # from both sides; every rule is made two-valued.
+    failed = [r.failed(typed).fill_null(False) for r in rules]
+    any_failed = ibis.or_(*failed) if failed else ibis.literal(False)
+    good = typed.filter(~any_failed).select("_line", *table.column_names)
+    reasons = [
+        ibis.ifelse(f, r.message(typed), ibis.null(dt.string))
+        for f, r in zip(failed, rules, strict=True)
+    ]
+    bad = typed.filter(any_failed).select(*keep, _reason=ibis.literal("; ").join(reasons))
+    return Plan(good=good, bad=bad, columns=positions)
+
+
+def first_per_key(good: ir.Table, key: tuple[str, ...]) -> ir.Table:
+    """Keep the first row (lowest line) of each natural key in the file.
+
+    A grouped ``min(_line)`` plus a semi-join hashes instead of sorting, which a
+    ``row_number()`` window would need.
+    """
+    firsts = good.group_by(list(key)).aggregate(_first=good._line.min())
+    preds = [good[k] == firsts[k] for k in key] + [good._line == firsts._first]
+    return good.semi_join(firsts, preds)
+
+
+def new_rows(warehouse: Warehouse, candidates: ir.Table, table: TableSchema) -> ir.Table:
+    """Rows whose natural key is not stored yet (the stored row wins)."""
+    existing = warehouse.table(table.name).select(*table.natural_key)
+    preds = [candidates[k] == existing[k] for k in table.natural_key]
+    return candidates.anti_join(existing, preds)
+
+
+# -- rule builders ------------------------------------------------------------------------
+def _text_of(staged: ir.Table, column: Column, pos: int | None, mapping: Mapping) -> ir.StringValue:
+    if column.name in mapping.constants:
+        constant = mapping.constants[column.name]
+        text = str(constant).lower() if isinstance(constant, bool) else str(constant)
+        return ibis.literal(text, dt.string)
+    default = None if column.default is None else ibis.literal(str(column.default), dt.string)
+    if pos is None:
+        return default if default is not None else ibis.null(dt.string)
+    text = staged[f"_c{pos}"].strip().nullif("")
+    return text if default is None else text.fill_null(default)
+
+
+def _column_rules(column: Column, problem: str, pos: int | None, header: list[str]) -> list[Rule]:
+    name = column.name
+    t_col, inv_col = f"_t_{name}", f"_inv_{name}"
+    where = f" (column {header[pos]!r})" if pos is not None and header[pos] != name else ""
+    rules = [
+        Rule(
+            f"{name}.type",
+            lambda t: t[inv_col],
+            lambda t: ibis.literal(f"{name}{where}: ") + _quote(t[t_col]) + f" {problem}",
+        )
+    ]
+    if column.required:
+        rules.append(
+            Rule(
+                f"{name}.required",
+                lambda t: t[t_col].isnull(),
+                lambda t: ibis.literal(f"{name}{where} is required but empty"),
+            )
+        )
+    if column.max_length is not None:
+        limit = column.max_length
+        rules.append(
+            Rule(
+                f"{name}.length",
+                lambda t: t[name].length() > limit,
+                lambda t: (
+                    ibis.literal(f"{name}: ")
+                    + _quote(t[t_col])
+                    + f" is longer than {limit} characters"
+                ),
+            )
+        )
+    if column.choices:
+        choices = column.choices
+        rules.append(
+            Rule(
+                f"{name}.choice",
+                lambda t: t[name].notnull() & ~t[name].isin(choices),
+                lambda t: (
+                    ibis.literal(f"{name}: ")
+                    + _quote(t[t_col])
+                    + f" is not one of: {', '.join(choices)}"
+                ),
+            )
+        )
+    if column.minimum is not None:
+        low = column.minimum
+        rules.append(
+            Rule(
+                f"{name}.minimum",
+                lambda t: t[name] < low,
+                lambda t: (
+                    ibis.literal(f"{name}: ")
+                    + _quote(t[t_col])
+                    + f" is below the minimum {_num(low, column)}"
+                ),
+            )
+        )
+    if column.maximum is not None:
+        high = column.maximum
+        rules.append(
+            Rule(
+                f"{name}.maximum",
+                lambda t: t[name] > high,
+                lambda t: (
+                    ibis.literal(f"{name}: ")
+                    + _quote(t[t_col])
+                    + f" is above the maximum {_num(high, column)}"
+                ),
+            )
+        )
+    return rules
+
+
+def _num(bound: float, column: Column) -> str:
+    text = f"{bound:g}" if not float(bound).is_integer() else str(int(bound))
+    return f"{text} fen" if column.is_money else text
+
+
+def _reference_rule(column: Column, ref_table: str, flag: str) -> Rule:
+    name = column.name
+    return Rule(
+        f"{name}.reference",
+        lambda t: t[name].notnull() & t[flag].isnull(),
+        lambda t: (
+            ibis.literal(f"{name} ")
+            + _quote(t[f"_t_{name}"])
+            + f" is not in {ref_table}: import {ref_table} first or fix the code"
+        ),
+    )
+
+
+def _encoding_rule(source_cols: list[str], encoding: str) -> Rule:
+    def failed(t: ir.Table) -> ir.BooleanValue:
+        return ibis.or_(*[t[c].contains(REPLACEMENT) for c in source_cols])
+
+    return Rule(
+        "encoding",
+        failed,
+        lambda t: ibis.literal(
+            f"the line holds bytes that are not valid {encoding} text: save the file as "
+            'UTF-8, or set encoding = "..." in mapping.toml'
+        ),
+    )

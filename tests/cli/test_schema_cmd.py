@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from storeops.cli import schema_cmd
 from storeops.cli.main import app
 from storeops.warehouse import TABLES
 from storeops.warehouse.docs import table_to_dict
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Print tables 200 columns wide so cells do not wrap."""
+    monkeypatch.setattr(schema_cmd, "console", Console(width=200))
 
 
 def test_list_shows_every_importable_table_in_import_order() -> None:
@@ -34,8 +43,9 @@ def test_list_all_adds_the_bookkeeping_tables() -> None:
     assert names[-2:] == ["load_records", "quarantine"]
 
 
+@pytest.mark.usefixtures("wide")
 def test_list_as_a_table() -> None:
-    result = runner.invoke(app, ["schema", "list"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["schema", "list"])
     assert result.exit_code == 0, result.output
     for name in TABLES.importable_names:
         assert name in result.output
@@ -68,8 +78,9 @@ def test_show_json_is_the_full_contract() -> None:
     assert next(c for c in data["columns"] if c["name"] == "amount_fen")["money"] is True
 
 
+@pytest.mark.usefixtures("wide")
 def test_show_as_a_table() -> None:
-    result = runner.invoke(app, ["schema", "show", "orders"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["schema", "show", "orders"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "references customers.customer_id" in out

@@ -102,3 +102,22 @@ def test_no_purchases_is_a_clear_error(shop: Warehouse) -> None:
 def test_query_validation() -> None:
     with pytest.raises(ValueError, match="dormant_days must be larger"):
         RfmQuery(as_of=date(2026, 3, 1), new_days=200, dormant_days=100)
+
+
+def test_clv_summary_counts_purchase_days(shop: Warehouse) -> None:
+    from storeops.analytics.clv_summary import clv_summary_expr
+
+    add_rows(shop, "orders", [order("o13", "c1", "2026-02-25 05:00", 1000)])  # same local day as o3
+    got = shop.to_pandas(clv_summary_expr(shop, as_of=date(2026, 3, 1)).order_by("customer_id"))
+    # c1: days 01-05, 02-10, 02-25 (two orders) -> 2 repeats; (30000 + 51000) / 2 repeat spend.
+    expected = pd.DataFrame(
+        [
+            ("c1", 2, 51.0, 54.0, 40500.0),
+            ("c2", 0, 0.0, 8.0, 0.0),
+            ("c3", 1, 30.0, 272.0, 40000.0),
+            ("c4", 1, 26.0, 39.0, 15000.0),
+            ("c5", 0, 0.0, 89.0, 0.0),
+        ],
+        columns=["customer_id", "frequency", "recency", "T", "monetary_value"],
+    )
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)

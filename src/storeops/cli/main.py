@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "storeops.cli.quarantine_cmd",
     "storeops.cli.demo_cmd",
     "storeops.cli.schema_cmd",
+    "storeops.cli.rfm_cmd",
+    "storeops.cli.clv_cmd",
 )
 
 for module_name in COMMAND_MODULES:

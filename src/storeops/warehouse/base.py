@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from storeops.errors import SchemaError
 from storeops.settings import Settings
 from storeops.warehouse.schema import TABLES, TableSchema
 
@@ -115,6 +116,26 @@ class Warehouse(ABC):
             else:
                 cols.append(ibis.null(column.ibis_type).name(column.name))
         self.con.insert(name, expr.select(cols))
+
+    # -- marts ------------------------------------------------------------------------
+    def write_mart(self, name: str, data: pa.Table) -> None:
+        """Replace derived table ``name`` (prefix ``mart_``) with ``data``.
+
+        Marts are recomputable outputs (scores, daily KPIs) rather than canonical
+        data, so they are replaced whole and live outside the schema registry.
+        """
+        if not name.startswith("mart_"):
+            raise SchemaError(f"mart names start with 'mart_' (got {name!r})")
+        self.con.create_table(name, obj=self.stage(data), overwrite=True)
+
+    def mart(self, name: str) -> ir.Table:
+        """A mart written by :meth:`write_mart`."""
+        if name not in self.con.list_tables():
+            raise SchemaError(
+                f"the mart {name!r} has not been computed yet in this workspace; "
+                "run the command that builds it first"
+            )
+        return self.con.table(name)
 
     @abstractmethod
     @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,41 @@ class FitResult:
     iterations: int
     converged: bool
     n_rows: int
+    #: Parameters that ended on the search bound: the data do not identify them
+    #: (e.g. no sign of dropout), so predictions lean on an extreme value.
+    boundary: tuple[str, ...] = ()
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: Parameters are searched in [e^-15, e^15]; beyond that a likelihood is flat in
+#: practice and the predictions overflow.
+LOG_BOUND = 15.0
+
+
+class ParametricModel:
+    """Common state of a fitted model: its :class:`FitResult` and parameters."""
+
+    name: str = "model"
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.result: FitResult | None = None
+
+    @property
+    def params(self) -> dict[str, float]:
+        if self.result is None:
+            raise NotFittedError(f"{self.name}: call fit(summary) before predicting.")
+        return self.result.params
+
+    @classmethod
+    def from_params(cls, params: dict[str, float], loglik: float = float("nan")) -> Self:
+        """A model with known parameters (e.g. loaded from a stored fit)."""
+        missing = [k for k in cls.param_names if k not in params]
+        if missing:
+            raise NotFittedError(f"{cls.name}: parameters {missing} are missing")
+        model = cls()
+        model.result = FitResult({k: float(params[k]) for k in cls.param_names}, loglik, 0, True, 0)
+        return model
 
 
 def maximize(
@@ -56,13 +91,15 @@ def maximize(
     start: Array,
     *,
     model: str,
-) -> tuple[Array, float, int]:
+    n_rows: int,
+) -> FitResult:
     """Maximize a log-likelihood over log-parameters (keeps parameters positive).
 
     ``negll_and_grad`` takes the log-parameters and returns the negative
     log-likelihood and its gradient with respect to the log-parameters.
     """
     best: optimize.OptimizeResult | None = None
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     # A couple of starting points guard against the flat regions BG/NBD has
     # when a and b grow together.
     for offset in (0.0, 1.0, -1.0):
@@ -71,6 +108,7 @@ def maximize(
             start + offset,
             jac=True,
             method="L-BFGS-B",
+            bounds=bounds,
             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-10},
         )
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
@@ -82,5 +120,12 @@ def maximize(
             f"{model}: the likelihood could not be maximized from any starting point. "
             "Check the summary for impossible values (recency > T, frequency 0 with recency > 0)."
         )
-    params = np.exp(best.x)
-    return params, float(-best.fun), int(best.nit)
+    boundary = tuple(n for n, v in zip(names, best.x, strict=True) if abs(v) > LOG_BOUND - 0.01)
+    return FitResult(
+        dict(zip(names, map(float, np.exp(best.x)), strict=True)),
+        float(-best.fun),
+        int(best.nit),
+        not boundary,
+        n_rows,
+        boundary,
+    )

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import betaln, logsumexp
 
 from storeops.contracts import DISCRETE_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, FitResult, NotFittedError, collapse, maximize
+from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
 
 PARAMS = ("alpha", "beta", "gamma", "delta")
 _EPS = 1e-6
@@ -35,13 +35,11 @@ def _loglik_rows(params: Array, x: Array, tx: Array, n: Array) -> Array:
     return logsumexp(np.column_stack([first, terms]), axis=1) - base
 
 
-class BetaGeoBetaBinomModel:
+class BetaGeoBetaBinomModel(ParametricModel):
     """BG/BB model: ``fit(summary) -> self``, then ``expected_*`` predictions."""
 
     name = "BG/BB"
-
-    def __init__(self) -> None:
-        self.result: FitResult | None = None
+    param_names = PARAMS
 
     def fit(
         self, data: pd.DataFrame, columns: Mapping[str, str] | None = None
@@ -69,17 +67,10 @@ class BetaGeoBetaBinomModel:
                 grad[k] = (f(log_params + step) - f(log_params - step)) / (2 * _EPS)
             return (value if np.isfinite(value) else np.inf), grad
 
-        params, loglik, nit = maximize(negll_and_grad, PARAMS, np.zeros(4), model=self.name)
-        self.result = FitResult(
-            dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)
+        self.result = maximize(
+            negll_and_grad, PARAMS, np.zeros(4), model=self.name, n_rows=len(rows)
         )
         return self
-
-    @property
-    def params(self) -> dict[str, float]:
-        if self.result is None:
-            raise NotFittedError(f"{self.name}: call fit(summary) before predicting.")
-        return self.result.params
 
     def expected_probability_alive(self, frequency: Array, recency: Array, periods: Array) -> Array:
         """P(alive at period n+1 | x, t_x, n)."""

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, hyp2f1
 
 from storeops.contracts import RFM_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, FitResult, NotFittedError, collapse, maximize
+from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
 
 PARAMS = ("r", "alpha", "a", "b")
 
@@ -99,13 +99,11 @@ def _negll_and_grad(log_params: Array, d: _Prepared) -> tuple[float, Array]:
     return -ll, -grad
 
 
-class BetaGeoModel:
+class BetaGeoModel(ParametricModel):
     """BG/NBD model: ``fit(summary) -> self``, then ``expected_*`` predictions."""
 
     name = "BG/NBD"
-
-    def __init__(self) -> None:
-        self.result: FitResult | None = None
+    param_names = PARAMS
 
     # -- fitting ------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, columns: Mapping[str, str] | None = None) -> BetaGeoModel:
@@ -121,19 +119,10 @@ class BetaGeoModel:
             [1.0, max(np.average(T, weights=w) / (np.average(x, weights=w) + 1), 1e-3), 1.0, 1.0]
         )
         prepared = _Prepared(x, tx, T, w)
-        params, loglik, nit = maximize(
-            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name
-        )
-        self.result = FitResult(
-            dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)
+        self.result = maximize(
+            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name, n_rows=len(rows)
         )
         return self
-
-    @property
-    def params(self) -> dict[str, float]:
-        if self.result is None:
-            raise NotFittedError(f"{self.name}: call fit(summary) before predicting.")
-        return self.result.params
 
     def _p(self) -> tuple[float, float, float, float]:
         p = self.params

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from storeops.contracts import RFM_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, FitResult, NotFittedError, collapse, maximize
+from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
 
 PARAMS = ("p", "q", "v")
 
@@ -60,13 +60,11 @@ def _negll_and_grad(log_params: Array, d: _Prepared) -> tuple[float, Array]:
     return -ll, -np.array([g_p * p, g_q * q, g_v * v])
 
 
-class GammaGammaModel:
+class GammaGammaModel(ParametricModel):
     """Gamma-Gamma model: ``fit(summary) -> self``, then ``expected_customer_spend``."""
 
     name = "Gamma-Gamma"
-
-    def __init__(self) -> None:
-        self.result: FitResult | None = None
+    param_names = PARAMS
 
     def fit(self, data: pd.DataFrame, columns: Mapping[str, str] | None = None) -> GammaGammaModel:
         """Fit on the customers of an RFM summary with ``frequency > 0``."""
@@ -93,19 +91,10 @@ class GammaGammaModel:
         mean = np.average(m, weights=w)
         prepared = _Prepared(x, m, w)
         start = np.log([1.0, 1.0, mean])
-        params, loglik, nit = maximize(
-            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name
-        )
-        self.result = FitResult(
-            dict(zip(PARAMS, map(float, params), strict=True)), loglik, nit, True, len(rows)
+        self.result = maximize(
+            lambda p: _negll_and_grad(p, prepared), PARAMS, start, model=self.name, n_rows=len(rows)
         )
         return self
-
-    @property
-    def params(self) -> dict[str, float]:
-        if self.result is None:
-            raise NotFittedError(f"{self.name}: call fit(summary) before predicting.")
-        return self.result.params
 
     def expected_customer_spend(self, frequency: Array, monetary_value: Array) -> Array:
         """E[mean spend | x, m̄]; customers without repeat purchases get the population mean."""

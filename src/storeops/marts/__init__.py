@@ -1,0 +1,1 @@
+"""Marts: derived tables computed from the canonical data and stored for fast reads."""

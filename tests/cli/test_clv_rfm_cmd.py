@@ -125,3 +125,32 @@ def test_score_before_fit_says_what_to_run(duckdb_workspace: Workspace) -> None:
     result = runner.invoke(app, ["clv", "score", "--workspace", str(duckdb_workspace.root)])
     assert result.exit_code == 2
     assert "has not been computed yet" in result.output
+
+
+def test_lifecycle_json(shop: Workspace) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "lifecycle",
+            "--period",
+            "month",
+            "--from",
+            "2025-07-01",
+            "--to",
+            "2026-01-01",
+            "--json",
+            "--workspace",
+            str(shop.root),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["periods"] == [f"2025-{m:02d}-01" for m in range(7, 13)]
+    assert set(out["series"]) == {"new", "returning", "resurrecting", "dormant"}
+    assert all(v <= 0 for v in out["series"]["dormant"])
+
+
+def test_lifecycle_rejects_unknown_period(shop: Workspace) -> None:
+    result = runner.invoke(app, ["lifecycle", "--period", "year", "--workspace", str(shop.root)])
+    assert result.exit_code == 2
+    assert "day, week or month" in result.output

@@ -200,12 +200,17 @@ def test_workspaces_in_one_process_are_separate(
 def test_data_survive_in_a_new_process(workspace: Workspace) -> None:
     with open_warehouse(load_settings(workspace.root)) as wh:
         wh.append("stores", pa.table({k: [v] for k, v in STORE.items()}))
+        wh.write_mart("mart_probe", pa.table({"n": [1, 2]}))
     script = (
         "import sys\n"
+        "import pyarrow as pa\n"
         "from storeops.settings import load_settings\n"
         "from storeops.warehouse import open_warehouse\n"
         "with open_warehouse(load_settings(sys.argv[1])) as wh:\n"
-        "    print('stores', wh.count('stores'), 'orders', wh.count('orders'))\n"
+        "    marts = wh.to_pyarrow(wh.mart('mart_probe')).num_rows\n"
+        "    wh.write_mart('mart_probe', pa.table({'n': [3]}))\n"
+        "    marts = (marts, wh.to_pyarrow(wh.mart('mart_probe')).num_rows)\n"
+        "    print('stores', wh.count('stores'), 'orders', wh.count('orders'), marts)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(workspace.root)],
@@ -215,7 +220,7 @@ def test_data_survive_in_a_new_process(workspace: Workspace) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "stores 1 orders 0"
+    assert result.stdout.strip().splitlines()[-1] == "stores 1 orders 0 (2, 1)"
 
 
 def test_local_time_converts_utc_to_store_wall_clock(warehouse: Warehouse) -> None:
@@ -244,3 +249,29 @@ def test_local_time_converts_utc_to_store_wall_clock(warehouse: Warehouse) -> No
         date(2024, 3, 31),
         date(2024, 1, 2),
     ]
+
+
+def test_write_mart_replaces_the_mart(warehouse: Warehouse) -> None:
+    first = pa.table(
+        {
+            "customer_id": ["c1", "c2"],
+            "as_of": [date(2024, 6, 18), date(2024, 6, 18)],
+            "fitted_at": [datetime(2024, 6, 18, 3, 0), datetime(2024, 6, 18, 3, 0)],
+            "p_alive": [0.25, 0.75],
+            "value_fen": pa.array([100, None], pa.int64()),
+        }
+    )
+    warehouse.write_mart("mart_probe", first)
+    assert warehouse.to_pyarrow(warehouse.mart("mart_probe").order_by("customer_id")).equals(first)
+    warehouse.write_mart("mart_probe", first.slice(1))
+    assert warehouse.to_pyarrow(warehouse.mart("mart_probe")).to_pylist() == [
+        first.slice(1).to_pylist()[0]
+    ]
+
+
+def test_marts_have_their_own_names(warehouse: Warehouse) -> None:
+    with pytest.raises(SchemaError, match="mart names start with 'mart_'"):
+        warehouse.write_mart("orders", pa.table({"n": [1]}))
+    with pytest.raises(SchemaError, match="'mart_missing' has not been computed yet"):
+        warehouse.mart("mart_missing")
+    assert warehouse.count("orders") == 0

@@ -21,7 +21,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from storeops.errors import BackendUnavailableError
+from storeops.errors import BackendUnavailableError, SchemaError
 from storeops.settings import Settings
 from storeops.warehouse.base import Warehouse
 from storeops.warehouse.schema import TableSchema
@@ -58,6 +58,7 @@ def spark_session() -> Any:
         .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
@@ -102,6 +103,7 @@ class SparkWarehouse(Warehouse):
         )
         self.session.catalog.setCurrentDatabase(self.database)
         self._con = ibis.pyspark.connect(self.session)
+        self._register_marts()
 
     @property
     def con(self) -> Any:
@@ -120,6 +122,29 @@ class SparkWarehouse(Warehouse):
             source="parquet",
             schema=PySparkSchema.from_ibis(table.ibis_schema),
         )
+
+    def _register_marts(self) -> None:
+        """Make marts written by an earlier process visible again (see the class doc)."""
+        known = set(self.con.list_tables())
+        for folder in sorted(self.path.glob("mart_*")):
+            if folder.is_dir() and folder.name not in known:
+                self.session.catalog.createTable(
+                    folder.name, path=folder.as_uri(), source="parquet"
+                )
+
+    def write_mart(self, name: str, data: pa.Table) -> None:
+        # Like the canonical tables, marts are external Parquet tables at a fixed
+        # folder: a managed table would refuse that folder in the next process.
+        if not name.startswith("mart_"):
+            raise SchemaError(f"mart names start with 'mart_' (got {name!r})")
+        location = (self.path / name).as_uri()
+        from ibis.backends.pyspark.datatypes import PySparkSchema
+
+        schema = PySparkSchema.from_ibis(ibis.Schema.from_pyarrow(data.schema))
+        frame = self.session.createDataFrame(data.to_pandas(), schema=schema)
+        frame.write.mode("overwrite").parquet(location)
+        self.session.sql(f"DROP TABLE IF EXISTS `{name}`")
+        self.session.catalog.createTable(name, path=location, source="parquet")
 
     def stage(self, data: pa.Table) -> ir.Table:
         return ibis.memtable(data.to_pandas())

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(
         default=None, description="Key for personal data; no usable default outside the demo."
     )
+    blind_index_key: SecretStr | None = Field(
+        default=None, description="HMAC key of the blind indexes used to match personal data."
+    )
     session_key: SecretStr | None = Field(default=None, description="Signs web sessions.")
 
     @field_validator("default_timezone")

@@ -17,6 +17,21 @@ import ibis.expr.types as ir
 from storeops.warehouse import Warehouse
 
 PURCHASE_STATUSES = ("completed", "partially_refunded")
+CUSTOMER_MAP_MART = "mart_customer_map"
+
+
+def apply_customer_map(wh: Warehouse, facts: ir.Table, column: str = "customer_id") -> ir.Table:
+    """Replace source customer ids by resolved ones where identity resolution ran.
+
+    Facts keep the id their source recorded; ``mart_customer_map`` (written by
+    ``storeops customers resolve``) says which customer each belongs to now, so
+    merges and unmerges apply to all history at read time.
+    """
+    if CUSTOMER_MAP_MART not in wh.con.list_tables():
+        return facts
+    m = wh.mart(CUSTOMER_MAP_MART).select(_rec="record_id", _cust="customer_id")
+    joined = facts.left_join(m, facts[column] == m._rec)
+    return joined.mutate(**{column: joined._cust.coalesce(joined[column])}).drop("_rec", "_cust")
 
 
 def purchases(
@@ -39,6 +54,7 @@ def purchases(
     tz = o.store_tz.coalesce(ibis.literal(wh.settings.default_timezone))
     local_ts = wh.local_time(o.ts, tz)
     o = o.mutate(local_ts=local_ts, day=local_ts.date()).drop("store_tz")
+    o = apply_customer_map(wh, o)
     if since is not None:
         o = o.filter(o.day >= since)
     if until is not None:

@@ -9,17 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 
-metadata = MetaData()
-
-workspace_meta = Table(
-    "workspace_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(512), nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
+from storeops.opsdb.tables import audit_log, metadata, workspace_meta
 
 
 def make_engine(url: str, *, lock_timeout_seconds: float = 30.0) -> Engine:
@@ -36,6 +28,19 @@ def make_engine(url: str, *, lock_timeout_seconds: float = 30.0) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def audit(con: Any, *, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
+    """Append one audit-log row inside the caller's transaction."""
+    con.execute(
+        audit_log.insert().values(
+            at=datetime.now(UTC).replace(tzinfo=None),
+            actor=actor,
+            action=action,
+            target=target,
+            detail=detail,
+        )
+    )
 
 
 def init_ops_database(url: str, **meta: str) -> None:

@@ -1,0 +1,1 @@
+"""Identity resolution: link a customer's identifiers across sources into one customer."""

@@ -1,9 +1,181 @@
-"""Command group registered by storeops.cli.main (being built)."""
+"""``storeops demo`` (build the demo merchant) and ``storeops summary`` (store performance)."""
 
 from __future__ import annotations
 
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from storeops.analytics.store_summary import (
+    StoreSummary,
+    StoreSummaryError,
+    StoreSummaryQuery,
+    StoreSummaryRow,
+)
+from storeops.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    handle_errors,
+    print_json,
+    workspace_from,
+)
+from storeops.demo import DemoConfig, build_demo
+from storeops.errors import ConfigError
+from storeops.warehouse import Warehouse
+
+_DEFAULTS = DemoConfig()
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def summary_rows(
+    wh: Warehouse, date_from: date | None = None, date_to: date | None = None
+) -> list[StoreSummaryRow]:
+    try:
+        query = StoreSummaryQuery(date_from=date_from, date_to=date_to)
+    except ValidationError as exc:
+        raise StoreSummaryError(
+            "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        ) from None
+    return StoreSummary(wh, query).calculate()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render_summary(rows: list[StoreSummaryRow], title: str) -> Table:
+    table = Table(
+        "store",
+        "entries",
+        "transactions",
+        "conversion",
+        "ATV (¥)",
+        "sales (¥)",
+        "repeat rate",
+        title=title,
+    )
+    for r in rows:
+        table.add_row(
+            f"{r.store_id} {r.name}",
+            "—" if r.entries is None else f"{r.entries:,}",
+            f"{r.transactions:,}",
+            _pct(r.conversion),
+            "—" if r.atv_fen is None else f"{r.atv_fen / 100:,.2f}",
+            f"{r.sales_fen / 100:,.2f}",
+            _pct(r.repeat_purchase_rate),
+        )
+    return table
+
+
+def _period_title(date_from: date | None, date_to: date | None) -> str:
+    if date_from is None and date_to is None:
+        return "Store performance, all days"
+    return f"Store performance, {date_from or '…'} to {date_to or '…'}"
+
+
+@handle_errors
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
+        "demo-workspace"
+    ),
+    stores: Annotated[int, typer.Option(help="Number of stores.")] = _DEFAULTS.stores,
+    customers: Annotated[int, typer.Option(help="Number of members.")] = _DEFAULTS.customers,
+    days: Annotated[int, typer.Option(help="Days of history.")] = _DEFAULTS.days,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = (
+        _DEFAULTS.seed
+    ),
+    events: Annotated[
+        int | None,
+        typer.Option(help="App events to write (default: 20 per customer)."),
+    ] = None,
+    end_date: Annotated[
+        str, typer.Option(help="Last simulated day, YYYY-MM-DD.")
+    ] = _DEFAULTS.end_date.isoformat(),
+    as_json: JsonOption = False,
+) -> None:
+    """Build a simulated merchant: source files under DIR/sources, imported, then summarised."""
+    end = _parse_day(end_date, "--end-date")
+    assert end is not None
+    cfg = DemoConfig(
+        stores=stores, customers=customers, days=days, seed=seed, events=events, end_date=end
+    )
+    quiet = as_json
+
+    def step(label: str) -> None:
+        if not quiet:
+            console.print(f"[dim]generating[/] {label}")
+
+    started = time.perf_counter()
+    build = build_demo(directory, cfg, progress=not quiet, step=step)
+    ws = workspace_from(build.root)
+    with ws.warehouse() as wh:
+        rows = summary_rows(wh)
+    truth = build.generated.truth
+    quarantined = sum(int(load["quarantined"]) for load in build.loads)
+    if as_json:
+        print_json(
+            {
+                "workspace": str(build.root),
+                "config": cfg.to_dict(),
+                "generate_seconds": round(build.generate_seconds, 2),
+                "import_seconds": round(build.import_seconds, 2),
+                "files": len(build.loads),
+                "rows_read": sum(int(load["rows_read"]) for load in build.loads),
+                "loaded": sum(int(load["loaded"]) for load in build.loads),
+                "duplicates": sum(int(load["duplicates"]) for load in build.loads),
+                "quarantined": quarantined,
+                "planted_malformed": sum(truth.malformed.values()),
+                "loads": build.loads,
+                "summary": [r.to_dict() for r in rows],
+            }
+        )
+        return
+    console.print(
+        f"demo workspace ready: [bold]{build.root}[/] "
+        f"(generated in {build.generate_seconds:.1f}s, imported {len(build.loads)} files in "
+        f"{build.import_seconds:.1f}s, {time.perf_counter() - started:.1f}s in all; "
+        f"{quarantined} rows quarantined as planted — see `storeops quarantine list`)"
+    )
+    console.print(render_summary(rows, f"Store performance, {cfg.start_date} to {cfg.end_date}"))
+
+
+@handle_errors
+def summary(
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store performance: entries, transactions, conversion, ATV and repeat-purchase rate."""
+    start = _parse_day(date_from, "--from")
+    end = _parse_day(date_to, "--to")
+    ws = workspace_from(workspace)
+    with ws.warehouse() as wh:
+        rows = summary_rows(wh, start, end)
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+        return
+    console.print(render_summary(rows, _period_title(start, end)))
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing registered yet."""
+    app.command("demo")(demo)
+    app.command("summary")(summary)

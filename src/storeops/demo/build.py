@@ -58,6 +58,10 @@ from storeops.demo.writers import (
 
 Step = Callable[[str], None]
 
+#: Orders that count as sales (as in ``storeops.analytics.purchases``): a fully
+#: refunded or cancelled order is not a transaction.
+SALE_STATUSES = ("completed", "partially_refunded")
+
 POS_MAPPING = """\
 # POS export (收银系统): GBK text, Chinese headers, amounts printed as ￥1,234.56.
 encoding = "gbk"
@@ -566,7 +570,7 @@ def _truth(
 ) -> DemoTruth:
     nps = store_nps(cfg, len(stores))
     csat = store_csat(cfg, len(stores))
-    valid = sales.status != "cancelled"
+    valid = np.isin(sales.status, SALE_STATUSES)
     store_tx = (sales.channel == 0) & valid
     out_stores = []
     for i, s in enumerate(stores):

@@ -22,7 +22,7 @@ class DemoConfig:
     days: int = 430
     seed: int = 42
     end_date: date = date(2026, 10, 31)
-    #: Behavioural events to write; ``None`` means "about 30 per customer".
+    #: Behavioural events to write; ``None`` means "20 per customer".
     events: int | None = None
     #: Wi-Fi probes only cover the most recent weeks (sensors were installed late).
     wifi_days: int = 28
@@ -62,7 +62,7 @@ class DemoConfig:
 
     @property
     def n_events(self) -> int:
-        return self.events if self.events is not None else 30 * self.customers
+        return self.events if self.events is not None else 20 * self.customers
 
     def window_start(self, days: int) -> date:
         """First day of a window of ``days`` days that ends on :attr:`end_date`."""

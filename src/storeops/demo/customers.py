@@ -72,7 +72,7 @@ def simulate_customers(cfg: DemoConfig, stores: list[StoreProfile]) -> Customers
     lam = rng.gamma(r, 1.0 / alpha, n)
     p = rng.beta(a, b, n)
     birth = rng.uniform(0.0, cfg.days - 1.0, n)
-    T = cfg.days - birth
+    T = cfg.days - birth  # noqa: N806 - the BG/NBD paper's name
     n_poisson = np.minimum(rng.poisson(lam * T), _MAX_PURCHASES)
     death_at = rng.geometric(p)  # dies right after this many repeat purchases
     frequency = np.minimum(n_poisson, death_at)

@@ -25,7 +25,8 @@ _MALLS = ("Joy City", "Wanda Plaza", "MixC", "Raffles City", "IFS", "Grand Gatew
 
 #: Entrances and their use relative to the main door (side door at 45% of it).
 ENTRANCES = (("E1", "Main entrance", 1.0), ("E2", "Side entrance", 0.45))
-#: Every third store also has a mall-corridor entrance.
+#: The third store also has a mall-corridor entrance (one store only: each door adds
+#: a row per minute to the counter files).
 MALL_ENTRANCE = ("E3", "Mall corridor", 0.25)
 
 #: Zone code, name, share of the floor, mean dwell in minutes, how likely a visitor
@@ -86,7 +87,7 @@ def build_store_profiles(cfg: DemoConfig) -> list[StoreProfile]:
     for i in range(n):
         city_en, city_zh = _CITIES[i % len(_CITIES)]
         suffix = "" if i < len(_CITIES) else f" {i // len(_CITIES) + 1}"
-        entrances = ENTRANCES + ((MALL_ENTRANCE,) if i % 3 == 2 else ())
+        entrances = ENTRANCES + ((MALL_ENTRANCE,) if i == 2 else ())
         out.append(
             StoreProfile(
                 store_id=f"S{i + 1:03d}",

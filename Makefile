@@ -23,7 +23,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint typecheck format clean venv dev
+.PHONY: help demo test bench lint typecheck format docs clean venv dev
 
 help: ## Show the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -80,6 +80,9 @@ typecheck: $(DEV_STAMP) ## mypy only
 format: $(DEV_STAMP) ## Apply ruff's formatter and import sorting
 	$(BIN)/ruff check --fix --select I src tests bench
 	$(BIN)/ruff format src tests bench
+
+docs: $(RUNTIME_STAMP) ## Regenerate docs/data-model.md from the schema registry
+	$(BIN)/python -m storeops.warehouse.docs docs/data-model.md
 
 clean: ## Remove build, test and demo outputs (keeps .venv)
 	rm -rf $(ARTIFACTS) $(DEMO_DIR) bench/results build dist .mypy_cache .ruff_cache \

@@ -20,18 +20,21 @@ import json
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from storeops.errors import ImportFileError, SchemaError
 from storeops.ingest.mapping import Mapping, resolve_mapping
 from storeops.ingest.quarantine import write_layout
 from storeops.ingest.readers import SourceRows, read_source
-from storeops.ingest.validate import build_plan, first_per_key, new_rows
+from storeops.ingest.validate import Plan, build_plan, first_per_key, new_rows
 from storeops.warehouse.base import Warehouse
 from storeops.warehouse.schema import TABLES, TableSchema
 from storeops.workspace import Workspace
@@ -164,18 +167,36 @@ def _load(
 ) -> LoadResult:
     started = _now()
     load_id = uuid.uuid4().hex
-    file_name = str(file)
     stages.start("validating")
     staged = warehouse.stage(rows.data)
     plan = build_plan(warehouse, table, staged, rows, mapping, file_name=file.name)
-    bad = warehouse.to_pyarrow(plan.bad.order_by("_line")).to_pylist()
+    with materialize(warehouse, plan.checked, load_id) as checked:
+        return _write(
+            warehouse, table, file, rows, checksum, stages, plan, checked, load_id, started
+        )
+
+
+def _write(
+    warehouse: Warehouse,
+    table: TableSchema,
+    file: Path,
+    rows: SourceRows,
+    checksum: str,
+    stages: _Stages,
+    plan: Plan,
+    checked: ir.Table,
+    load_id: str,
+    started: datetime,
+) -> LoadResult:
+    file_name = str(file)
+    bad = warehouse.to_pyarrow(plan.bad(checked).order_by("_line")).to_pylist()
     problems = _quarantine_rows(rows, bad)
     quarantined = len(problems)
     good_count = rows.data.num_rows - len(bad)
     first_errors = [f"line {line}: {reason}" for line, _, reason in problems[:FIRST_ERRORS]]
 
     stages.start("loading")
-    insert = new_rows(warehouse, first_per_key(plan.good, table.natural_key), table)
+    insert = new_rows(warehouse, first_per_key(plan.good(checked), table.natural_key), table)
     before = warehouse.count(table.name)
     with warehouse.transaction():
         if good_count:
@@ -230,6 +251,25 @@ def _load(
         quarantined=quarantined,
         first_errors=first_errors,
     )
+
+
+@contextmanager
+def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[ir.Table]:
+    """Compute the checked table once where the engine benefits from it.
+
+    DuckDB does not share common sub-expressions between the "bad rows" query and
+    the insert, so each would re-run every parser and join; a temporary table (in
+    memory, never in the file) computes them once. Other engines get the expression.
+    """
+    if warehouse.name != "duckdb":
+        yield expr
+        return
+    name = f"_checked_{load_id}"
+    checked = warehouse.con.create_table(name, expr, temp=True)
+    try:
+        yield checked
+    finally:
+        warehouse.con.drop_table(name, force=True)
 
 
 def _quarantine_rows(rows: SourceRows, bad: list[dict[str, Any]]) -> list[tuple[int, str, str]]:

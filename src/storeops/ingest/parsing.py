@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 from storeops.warehouse.schema import Column
 
 _UTC = dt.Timestamp(timezone="UTC")
+_NAIVE = dt.Timestamp()
 _INT = r"^[+-]?[0-9]{1,18}$"
 _FEN = r"^[+-]?[0-9]{1,16}$"
 _YUAN = r"^([+-]?)([0-9]{1,14})(?:\.([0-9]{0,2}))?$"
@@ -44,6 +45,31 @@ class ParseOptions:
     timezone: str
     format: str | None = None
     money_unit: str = "fen"
+    backend: str = "duckdb"
+
+
+# Wall-clock time in a zone → UTC. Each engine has a native function (DST-aware and
+# ~10x faster than parsing "… Asia/Shanghai" text per row); the text form is the
+# portable fallback for engines not listed here.
+@ibis.udf.scalar.builtin(name="timezone")
+def _duckdb_zone(zone: str, ts: _NAIVE) -> _UTC:  # type: ignore[valid-type]
+    ...
+
+
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def _spark_to_utc(ts: _NAIVE, zone: str) -> _NAIVE:  # type: ignore[valid-type]
+    ...
+
+
+LocalToUtc = Callable[[ir.StringValue, str], ir.TimestampValue]
+LOCAL_TO_UTC: dict[str, LocalToUtc] = {
+    "duckdb": lambda text, zone: _duckdb_zone(zone, text.try_cast(dt.timestamp)).cast(dt.timestamp),
+    "spark": lambda text, zone: _spark_to_utc(text.try_cast(dt.timestamp), zone),
+}
+
+
+def _local_to_utc_text(text: ir.StringValue, zone: str) -> ir.TimestampValue:
+    return (text + f" {zone}").try_cast(_UTC).cast(dt.timestamp)
 
 
 Parser = Callable[[ir.StringValue, Column, ParseOptions], Parsed]
@@ -120,7 +146,8 @@ def parse_bool(text: ir.StringValue, column: Column, opts: ParseOptions) -> Pars
 
 @parser("date")
 def parse_date(text: ir.StringValue, column: Column, opts: ParseOptions) -> Parsed:
-    iso = normalise(text, opts.format, with_time=False) if opts.format else text
+    # Text not in the given format may still be ISO 8601 (e.g. re-exported rows).
+    iso = normalise(text, opts.format, with_time=False).fill_null(text) if opts.format else text
     # A date-time in a date column keeps its date part (Excel writes midnight times).
     iso = ibis.ifelse(iso.re_search(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]"), iso.substr(0, 10), iso)
     value = iso.try_cast(dt.date)
@@ -130,14 +157,17 @@ def parse_date(text: ir.StringValue, column: Column, opts: ParseOptions) -> Pars
 
 @parser("timestamp")
 def parse_timestamp(text: ir.StringValue, column: Column, opts: ParseOptions) -> Parsed:
-    iso = normalise(text, opts.format, with_time=True) if opts.format else text
+    iso = normalise(text, opts.format, with_time=True).fill_null(text) if opts.format else text
     # No back-references: DuckDB writes them \\1, Spark $1. ISO text has no other "T".
     iso = iso.replace("T", " ").re_replace(r"\s*Z$", "+00:00")
     # With an offset the text names its own instant; without one it is wall-clock
-    # time in the mapping's zone. Both backends parse "… Asia/Shanghai" themselves,
-    # DST included, so no per-row Python is needed.
-    with_zone = ibis.ifelse(iso.re_search(_OFFSET), iso, iso + f" {opts.timezone}")
-    value = with_zone.try_cast(_UTC).cast(dt.timestamp)
+    # time in the mapping's zone.
+    local_to_utc = LOCAL_TO_UTC.get(opts.backend, _local_to_utc_text)
+    value = ibis.ifelse(
+        iso.re_search(_OFFSET),
+        iso.try_cast(_UTC).cast(dt.timestamp),
+        local_to_utc(iso, opts.timezone),
+    )
     hint = f" with format {opts.format!r}" if opts.format else " (expected YYYY-MM-DD HH:MM:SS)"
     return Parsed(value, _bad(text, value), f"is not a valid time{hint}")
 

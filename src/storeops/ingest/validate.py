@@ -37,9 +37,24 @@ class Rule:
 
 @dataclass
 class Plan:
-    good: ir.Table  # canonical columns + _line, first row per natural key, not yet deduped
-    bad: ir.Table  # _line, _reason, _c0.._cN [, _raw]
+    checked: ir.Table  # staged columns, typed canonical columns, one flag per rule, _bad
+    rules: list[Rule]
+    keep: list[str]  # staged columns carried along (_line, _c0.._cN[, _raw])
+    table: TableSchema
     columns: dict[str, int | None]  # canonical column → source position
+
+    def good(self, checked: ir.Table) -> ir.Table:
+        """Rows passing every rule: _line + canonical columns."""
+        return checked.filter(~checked._bad).select("_line", *self.table.column_names)
+
+    def bad(self, checked: ir.Table) -> ir.Table:
+        """Rows failing a rule: staged columns + _reason (all failed rules, "; "-joined)."""
+        rejected = checked.filter(checked._bad)
+        reasons = [
+            ibis.ifelse(rejected[f"_f{i}"], rule.message(rejected), ibis.null(dt.string))
+            for i, rule in enumerate(self.rules)
+        ]
+        return rejected.select(*self.keep, _reason=ibis.literal("; ").join(reasons))
 
 
 def resolve_columns(
@@ -109,6 +124,7 @@ def build_plan(
             timezone=tz,
             format=mapping.formats.get(column.name),
             money_unit=mapping.money.get(column.name, "fen"),
+            backend=warehouse.name,
         )
         parsed = PARSERS[column.dtype](base[f"_t_{column.name}"], column, opts)
         value = parsed.value
@@ -133,16 +149,13 @@ def build_plan(
         rules.append(_encoding_rule(source_cols, rows.encoding))
 
     # SQL's three-valued logic would turn NOT(NULL OR …) into NULL and drop the row
-    # from both sides; every rule is made two-valued.
-    failed = [r.failed(typed).fill_null(False) for r in rules]
-    any_failed = ibis.or_(*failed) if failed else ibis.literal(False)
-    good = typed.filter(~any_failed).select("_line", *table.column_names)
-    reasons = [
-        ibis.ifelse(f, r.message(typed), ibis.null(dt.string))
-        for f, r in zip(failed, rules, strict=True)
-    ]
-    bad = typed.filter(any_failed).select(*keep, _reason=ibis.literal("; ").join(reasons))
-    return Plan(good=good, bad=bad, columns=positions)
+    # from both sides; every rule is made two-valued. Each rule becomes a column so
+    # a backend can materialize the checked table once (see loader.materialize).
+    flags = {f"_f{i}": r.failed(typed).fill_null(False) for i, r in enumerate(rules)}
+    checked = typed.mutate(**flags)
+    any_failed = ibis.or_(*[checked[f] for f in flags]) if flags else ibis.literal(False)
+    checked = checked.mutate(_bad=any_failed)
+    return Plan(checked=checked, rules=rules, keep=keep, table=table, columns=positions)
 
 
 def first_per_key(good: ir.Table, key: tuple[str, ...]) -> ir.Table:

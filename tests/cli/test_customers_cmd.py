@@ -116,3 +116,33 @@ def test_errors_say_what_to_do(
         app, ["customers", "link", str(tmp_path / "pos.csv"), "--source", "pos", *w]
     )
     assert result.exit_code == 2 and "STOREOPS_ENCRYPTION_KEY" in result.output
+
+
+def test_show_profile_tags_and_masked_identifiers(ws: Workspace, tmp_path: Path) -> None:
+    w = ["--workspace", str(ws.root)]
+    for name in ("crm", "pos", "app"):
+        invoke("customers", "link", str(tmp_path / f"{name}.csv"), "--source", name, *w)
+    with ws.warehouse() as wh:
+        add_rows(wh, "stores", [{"store_id": "S1", "name": "A", "timezone": "Asia/Shanghai"}])
+        add_rows(
+            wh,
+            "orders",
+            [
+                order("o1", "M001", "2026-01-05 03:00", 300000),
+                order("o2", "U1", "2026-01-06 03:00", 200),
+            ],
+        )
+    invoke("customers", "resolve", *w)
+    applied = invoke("tags", "apply", *w)
+    assert applied["tags"]["high_spender"] == 1
+    listed = {t["name"]: t["customers"] for t in invoke("tags", "list", *w)}
+    assert listed["high_spender"] == 1 and listed["one_time_buyer"] == 0
+    shown = invoke("customers", "show", "CRM1", *w)
+    assert shown["profile"]["orders"] == 2 and shown["profile"]["spend_fen"] == 300200
+    assert "high_spender" in shown["tags"]
+    values = {(r["record_id"], r["id_type"]): r["value"] for r in shown["identifiers"]}
+    assert values[("CRM1", "phone")] == "139****5678"
+    assert values[("CRM1", "email")] == "l***@example.com"
+    assert values[("M001", "member_card")] == "C001"
+    missing = runner.invoke(app, ["customers", "show", "nobody", *w])
+    assert missing.exit_code == 2 and "no purchases" in missing.output

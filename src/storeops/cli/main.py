@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "storeops.cli.demo_cmd",
     "storeops.cli.schema_cmd",
     "storeops.cli.customers_cmd",
+    "storeops.cli.tags_cmd",
     "storeops.cli.rfm_cmd",
     "storeops.cli.lifecycle_cmd",
     "storeops.cli.clv_cmd",

@@ -201,3 +201,39 @@ def override(
         )
     engine.dispose()
     return resolve_workspace(ws)
+
+
+def identity_records(ws: Workspace, customer_id: str) -> list[dict[str, str]]:
+    """The source records and masked identifiers behind one customer."""
+    from storeops.privacy.masking import mask
+
+    with ws.warehouse() as wh:
+        if CUSTOMER_MAP_MART in wh.con.list_tables():
+            m = wh.mart(CUSTOMER_MAP_MART)
+            records = wh.to_pandas(m.filter(m.customer_id == customer_id))["record_id"].tolist()
+        else:
+            records = [customer_id]
+    if not records:
+        return []
+    init_ops_database(ws.settings.ops_url)
+    engine = make_engine(ws.settings.ops_url)
+    with engine.connect() as con:
+        rows = con.execute(
+            select(identifiers)
+            .where(identifiers.c.record_id.in_(records))
+            .order_by(identifiers.c.source, identifiers.c.record_id, identifiers.c.id_type)
+        ).all()
+    engine.dispose()
+    if not rows:
+        return []
+    cipher = cipher_from(ws.settings) if any(r.value_enc for r in rows) else None
+    out = []
+    for r in rows:
+        if r.value_enc and cipher is not None:
+            value = mask(r.id_type, cipher.decrypt(r.value_enc, purpose=f"identifier:{r.id_type}"))
+        else:
+            value = r.value_plain or ""
+        out.append(
+            {"source": r.source, "record_id": r.record_id, "id_type": r.id_type, "value": value}
+        )
+    return out

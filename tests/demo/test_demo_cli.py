@@ -126,3 +126,31 @@ def test_demo_rejects_bad_config(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", str(tmp_path / "bad"), "--stores", "0"])
     assert result.exit_code == 2
     assert "stores must be between" in result.output
+
+
+def test_demo_rerun_is_idempotent_and_refuses_other_settings(demo_dir: Path) -> None:
+    again = runner.invoke(
+        app,
+        [
+            "demo",
+            str(demo_dir),
+            "--stores",
+            "2",
+            "--customers",
+            "120",
+            "--days",
+            "21",
+            "--events",
+            "800",
+            "--seed",
+            "5",
+            "--json",
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    data = json.loads(again.output)
+    assert data["loaded"] == 0
+    assert {load["status"] for load in data["loads"]} == {"already_loaded"}
+    other = runner.invoke(app, ["demo", str(demo_dir), "--stores", "3"])
+    assert other.exit_code == 2
+    assert "other settings" in other.output

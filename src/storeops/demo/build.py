@@ -44,7 +44,7 @@ from storeops.demo.stores import (
 )
 from storeops.demo.surveys import simulate_surveys, store_csat, store_nps
 from storeops.demo.traffic import simulate_store_traffic
-from storeops.demo.truth import CUSTOMER_TRUTH_FILE, DemoTruth, StoreTruth
+from storeops.demo.truth import CUSTOMER_TRUTH_FILE, TRUTH_FILE, DemoTruth, StoreTruth
 from storeops.demo.wifi import simulate_store_wifi, staff_device_hashes
 from storeops.demo.writers import (
     csv_bytes,
@@ -55,6 +55,7 @@ from storeops.demo.writers import (
     write_xlsx,
     yuan_text,
 )
+from storeops.errors import ConfigError
 
 Step = Callable[[str], None]
 
@@ -868,6 +869,17 @@ def build_demo(
     from storeops.workspace import init_workspace
 
     cfg = cfg or DemoConfig()
+    previous = Path(directory) / "sources" / TRUTH_FILE
+    if previous.is_file():
+        # Re-running the same demo is idempotent (every file reports already_loaded);
+        # mixing two differently sized merchants in one warehouse is not.
+        old = DemoTruth.read(previous).config
+        if old != cfg.to_dict():
+            changed = sorted(k for k in cfg.to_dict() if old.get(k) != cfg.to_dict()[k])
+            raise ConfigError(
+                f"{directory} already holds a demo built with other settings "
+                f"({', '.join(changed)} differ); choose another folder or delete this one"
+            )
     ws = init_workspace(directory, timezone=cfg.timezone)
     sources = ws.folder("sources")
     generated = generate_sources(cfg, sources, step=step)

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "storeops.cli.rfm_cmd",
     "storeops.cli.lifecycle_cmd",
     "storeops.cli.clv_cmd",
+    "storeops.cli.churn_cmd",
 )
 
 for module_name in COMMAND_MODULES:

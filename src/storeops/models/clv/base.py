@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
 from storeops.errors import StoreOpsError
 
 Array = np.ndarray
+ArrayLike = npt.ArrayLike
 
 
 class ModelFitError(StoreOpsError, RuntimeError):

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import betaln, logsumexp
 
 from storeops.contracts import DISCRETE_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
+from storeops.models.clv.base import Array, ArrayLike, ParametricModel, collapse, maximize
 
 PARAMS = ("alpha", "beta", "gamma", "delta")
 _EPS = 1e-6
@@ -72,7 +72,9 @@ class BetaGeoBetaBinomModel(ParametricModel):
         )
         return self
 
-    def expected_probability_alive(self, frequency: Array, recency: Array, periods: Array) -> Array:
+    def expected_probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, periods: ArrayLike
+    ) -> Array:
         """P(alive at period n+1 | x, t_x, n)."""
         p = np.array([self.params[k] for k in PARAMS])
         alpha, beta, gamma, delta = p
@@ -86,7 +88,7 @@ class BetaGeoBetaBinomModel(ParametricModel):
         return np.exp(log_num - _loglik_rows(p, x, tx, n))
 
     def expected_purchases(
-        self, future: int, frequency: Array, recency: Array, periods: Array
+        self, future: int, frequency: ArrayLike, recency: ArrayLike, periods: ArrayLike
     ) -> Array:
         """Expected transactions in the next ``future`` periods."""
         p = np.array([self.params[k] for k in PARAMS])

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, hyp2f1
 
 from storeops.contracts import RFM_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
+from storeops.models.clv.base import Array, ArrayLike, ParametricModel, collapse, maximize
 
 PARAMS = ("r", "alpha", "a", "b")
 
@@ -140,13 +140,15 @@ class BetaGeoModel(ParametricModel):
             )
         return np.where(has, val, -np.inf)
 
-    def expected_probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
+    def expected_probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Array:
         """P(alive | x, t_x, T)."""
         x, tx, TT = (np.asarray(v, dtype="float64") for v in (frequency, recency, T))
         return 1.0 / (1.0 + np.exp(self._log_odds_dead(x, tx, TT)))
 
     def expected_purchases(
-        self, t: float | Array, frequency: Array, recency: Array, T: Array
+        self, t: float | ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> Array:
         """E[X(T, T+t] | x, t_x, T]: expected purchases in the next ``t`` time units."""
         r, alpha, a, b = self._p()
@@ -158,7 +160,7 @@ class BetaGeoModel(ParametricModel):
         numer = (a + b + x - 1) / (a - 1) * (1.0 - np.exp(log_ratio) * hyp)
         return numer / (1.0 + np.exp(self._log_odds_dead(x, tx, TT)))
 
-    def expected_purchases_new_customer(self, t: float | Array) -> Array:
+    def expected_purchases_new_customer(self, t: float | ArrayLike) -> Array:
         """E[X(t)] for a customer just acquired."""
         r, alpha, a, b = self._p()
         t = np.asarray(t, dtype="float64")

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from storeops.contracts import RFM_SUMMARY, FrameContractError
-from storeops.models.clv.base import Array, ParametricModel, collapse, maximize
+from storeops.models.clv.base import Array, ArrayLike, ParametricModel, collapse, maximize
 
 PARAMS = ("p", "q", "v")
 
@@ -96,7 +96,7 @@ class GammaGammaModel(ParametricModel):
         )
         return self
 
-    def expected_customer_spend(self, frequency: Array, monetary_value: Array) -> Array:
+    def expected_customer_spend(self, frequency: ArrayLike, monetary_value: ArrayLike) -> Array:
         """E[mean spend | x, m̄]; customers without repeat purchases get the population mean."""
         p, q, v = (self.params[k] for k in PARAMS)
         x = np.asarray(frequency, dtype="float64")

@@ -81,6 +81,10 @@ def test_fit_and_score_from_the_workspace(shop: Workspace) -> None:
     assert params["customers"] == 300
     assert params["bgnbd"]["r"] == pytest.approx(0.24, rel=0.5)  # CDNOW-like heterogeneity
 
+    with shop.warehouse() as wh:
+        stored = wh.to_pandas(wh.mart("mart_clv_scores"))
+    assert len(stored) == 300 and stored["p_alive"].between(0, 1).all()
+
     score = runner.invoke(app, ["clv", "score", "--horizon", "12w", "--json", *ws])
     assert score.exit_code == 0, score.output
     out = json.loads(score.stdout)

@@ -3,7 +3,8 @@
 ``fit_clv`` writes two marts:
 
 - ``mart_clv_models`` — one row per fit: as-of date, parameters, log-likelihoods;
-- ``mart_clv_summary`` — the per-customer summary the fit used.
+- ``mart_clv_summary`` — the per-customer summary the fit used;
+- ``mart_clv_scores`` — P(alive), expected purchases, spend and CLV over 90 days.
 
 ``score_clv`` turns the latest fit and summary into per-customer P(alive),
 expected purchases and expected (discounted) value over any horizon.
@@ -27,6 +28,9 @@ from storeops.warehouse import Warehouse
 
 MODELS_MART = "mart_clv_models"
 SUMMARY_MART = "mart_clv_summary"
+SCORES_MART = "mart_clv_scores"
+#: Horizon of the scores stored at fit time (the dashboard reads these).
+DEFAULT_HORIZON_DAYS = 90
 
 
 class ClvError(StoreOpsError, ValueError):
@@ -104,6 +108,8 @@ def fit_clv(wh: Warehouse, *, as_of: date | None = None, store_id: str | None = 
     wh.write_mart(MODELS_MART, pa.Table.from_pandas(models, preserve_index=False))
     summary = summary.assign(as_of=as_of)
     wh.write_mart(SUMMARY_MART, pa.Table.from_pandas(summary, preserve_index=False))
+    scores = score_clv(wh, horizon_days=DEFAULT_HORIZON_DAYS).assign(as_of=as_of)
+    wh.write_mart(SCORES_MART, pa.Table.from_pandas(scores, preserve_index=False))
     return fit
 
 

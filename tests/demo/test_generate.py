@@ -219,3 +219,22 @@ def test_calendar_moves_spring_festival() -> None:
     assert "2026-06-18" in days["618"]
     assert "2025-10-01" in days["national_day"] and "2026-10-07" in days["national_day"]
     assert not (cal.promo & (cal.festival >= 0)).any()
+
+
+def test_planted_effects_are_measurable(tmp_path: Path) -> None:
+    cfg = DemoConfig(stores=3, customers=1_500, days=200, events=1_000, seed=11)
+    truth = generate_sources(cfg, tmp_path).truth
+    promo = truth.promotion
+    lift = promo["realised_conversion_promo"] / promo["realised_conversion_plain"]
+    assert lift == pytest.approx(promo["conversion_lift"], rel=0.12)
+    atv_lift = promo["realised_atv_promo_fen"] / promo["realised_atv_plain_fen"]
+    # Spend x1.15 before the 40-yuan coupon: paid ATV still clearly higher.
+    assert 1.0 < atv_lift < promo["spend_lift"]
+    assert promo["coupon_orders"] > 0
+    for pair in truth.products["pairs"]:
+        assert pair["lift"] > 5, pair
+    # Member store orders are a minority of store sales; repeat rates in a plausible band.
+    assert 0.5 < truth.channels["anonymous_share_of_store_orders"] < 0.85
+    for store in truth.stores:
+        assert 0.1 < float(store.realised["repeat_purchase_rate"] or 0) < 0.7
+        assert store.realised["conversion"] == pytest.approx(store.conversion_rate, rel=0.15)

@@ -652,6 +652,16 @@ def _truth(
             }
         )
     promo_store = store_tx & sales.promo
+    # Conversion on promo days vs ordinary (non-festival) days, all stores together.
+    day_entries = np.vstack([t.entries_per_day for t in traffic]).sum(axis=0)
+    tx_per_day = np.bincount(sales.day[store_tx], minlength=cfg.days)
+    ordinary = (cal.festival < 0) & ~cal.promo
+    promo_conv = (
+        tx_per_day[cal.promo].sum() / day_entries[cal.promo].sum() if cal.promo.any() else None
+    )
+    plain_conv = (
+        tx_per_day[ordinary].sum() / day_entries[ordinary].sum() if ordinary.any() else None
+    )
     plain_store = store_tx & ~sales.promo
     member = sales.customer >= 0
     ch_names = cust_mod.CHANNELS
@@ -708,6 +718,8 @@ def _truth(
             if plain_store.any()
             else None,
             "coupon_orders": int(pc.sum(pc.is_valid(sales.orders["coupon_code"])).as_py()),
+            "realised_conversion_promo": float(promo_conv) if promo_conv is not None else None,
+            "realised_conversion_plain": float(plain_conv) if plain_conv is not None else None,
         },
         stores=out_stores,
         zones={

@@ -35,7 +35,7 @@ class DemoConfig:
     close_hour: int = 22
     timezone: str = "Asia/Shanghai"
     #: Rows of events per JSON Lines file (and per generation chunk).
-    events_chunk: int = 1_000_000
+    events_chunk: int = 250_000
     #: Plant malformed rows in the source files (a known number, see the truth).
     malformed: bool = True
 

@@ -58,26 +58,29 @@ def _pct(value: float | None) -> str:
 
 
 def render_summary(rows: list[StoreSummaryRow], title: str) -> Table:
-    table = Table(
-        "store",
-        "entries",
-        "transactions",
-        "conversion",
-        "ATV (¥)",
-        "sales (¥)",
-        "repeat rate",
-        title=title,
-    )
+    """Compact enough for an 80-column terminal; JSON output has every field."""
+    table = Table(title=title)
+    table.add_column("store", no_wrap=True)
+    table.add_column("entries", justify="right")
+    table.add_column("txns", justify="right")
+    table.add_column("conv.", justify="right")
+    table.add_column("ATV ¥", justify="right")
+    table.add_column("sales 万¥", justify="right")
+    table.add_column("repeat", justify="right")
     for r in rows:
         table.add_row(
-            f"{r.store_id} {r.name}",
+            r.store_id,
             "—" if r.entries is None else f"{r.entries:,}",
             f"{r.transactions:,}",
             _pct(r.conversion),
-            "—" if r.atv_fen is None else f"{r.atv_fen / 100:,.2f}",
-            f"{r.sales_fen / 100:,.2f}",
+            "—" if r.atv_fen is None else f"{r.atv_fen / 100:,.0f}",
+            f"{r.sales_fen / 1_000_000:,.1f}",
             _pct(r.repeat_purchase_rate),
         )
+    table.caption = (
+        "conv. = transactions / entries · ATV = sales / transactions · repeat = "
+        "customers with 2+ orders / customers"
+    )
     return table
 
 

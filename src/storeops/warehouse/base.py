@@ -8,10 +8,13 @@ capabilities (see :class:`Capability`); tests declare gaps with strict markers.
 from __future__ import annotations
 
 import enum
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import ibis.expr.types as ir
@@ -21,6 +24,24 @@ import pyarrow as pa
 from storeops.errors import SchemaError
 from storeops.settings import Settings
 from storeops.warehouse.schema import TABLES, TableSchema
+
+
+@functools.lru_cache(maxsize=256)
+def fixed_offset_seconds(zone: str) -> int | None:
+    """The zone's UTC offset if it has not changed since 2000 (sampled monthly to 2060)."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    offsets = {
+        tz.utcoffset(datetime(year, month, 15))
+        for year in range(2000, 2061)
+        for month in range(1, 13)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else int(offset.total_seconds())
 
 
 class Capability(enum.Enum):
@@ -90,15 +111,42 @@ class Warehouse(ABC):
         return self.con.execute(expr)
 
     # -- time ---------------------------------------------------------------------------
-    @abstractmethod
     def local_time(
         self, ts: ir.TimestampValue, timezone: ir.StringValue | str
     ) -> ir.TimestampValue:
         """Wall-clock time in ``timezone`` (an IANA name) of UTC timestamp ``ts``.
 
-        Ibis has no portable time-zone conversion, so each backend maps this to its
-        own DST-aware function. "Day" in storeops is ``local_time(ts, tz).date()``.
+        "Day" in storeops is ``local_time(ts, tz).date()``. Zones with a fixed
+        offset (Asia/Shanghai since 1991) are a plain addition, which is far faster
+        than a zone lookup per row; other zones go through the backend's own
+        DST-aware conversion (:meth:`_convert_zone`).
         """
+        if isinstance(timezone, str):
+            offset = fixed_offset_seconds(timezone)
+            if offset is not None:
+                return ts + ibis.interval(seconds=offset)
+            return self._convert_zone(ts, ibis.literal(timezone))
+        fixed = [
+            (zone, off)
+            for zone in self.known_zones()
+            if (off := fixed_offset_seconds(zone)) is not None
+        ]
+        slow = self._convert_zone(ts, timezone)
+        if not fixed:
+            return slow
+        return ibis.cases(
+            *[(timezone == zone, ts + ibis.interval(seconds=off)) for zone, off in fixed],
+            else_=slow,
+        )
+
+    def known_zones(self) -> list[str]:
+        """Time zones in use: the stores' and the workspace default."""
+        zones = self.to_pandas(self.table("stores").select("timezone").distinct())["timezone"]
+        return sorted({self.settings.default_timezone, *zones.dropna().astype(str)})
+
+    @abstractmethod
+    def _convert_zone(self, ts: ir.TimestampValue, timezone: ir.StringValue) -> ir.TimestampValue:
+        """The backend's DST-aware UTC to wall-clock conversion."""
 
     # -- writes ---------------------------------------------------------------------
     def stage(self, data: pa.Table) -> ir.Table:

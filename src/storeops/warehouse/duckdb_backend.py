@@ -74,11 +74,8 @@ class DuckDBWarehouse(Warehouse):
     def close(self) -> None:
         self._con.disconnect()
 
-    def local_time(
-        self, ts: ir.TimestampValue, timezone: ir.StringValue | str
-    ) -> ir.TimestampValue:
-        tz = ibis.literal(timezone) if isinstance(timezone, str) else timezone
-        return _duckdb_timezone(tz, ts.cast(dt.Timestamp(timezone="UTC")))
+    def _convert_zone(self, ts: ir.TimestampValue, timezone: ir.StringValue) -> ir.TimestampValue:
+        return _duckdb_timezone(timezone, ts.cast(dt.Timestamp(timezone="UTC")))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -149,11 +149,8 @@ class SparkWarehouse(Warehouse):
     def stage(self, data: pa.Table) -> ir.Table:
         return ibis.memtable(data.to_pandas())
 
-    def local_time(
-        self, ts: ir.TimestampValue, timezone: ir.StringValue | str
-    ) -> ir.TimestampValue:
-        tz = ibis.literal(timezone) if isinstance(timezone, str) else timezone
-        return _spark_from_utc(ts, tz)
+    def _convert_zone(self, ts: ir.TimestampValue, timezone: ir.StringValue) -> ir.TimestampValue:
+        return _spark_from_utc(ts, timezone)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

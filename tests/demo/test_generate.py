@@ -201,7 +201,7 @@ def test_customer_truth_file(generated: tuple[Path, DemoTruth]) -> None:
     }
     assert (table.loc[~table["alive"], "expected_purchases_90d"] == 0).all()
     assert (table["recency_days"] <= table["T_days"]).all()
-    assert truth.customers["bgnbd"] == {"r": 0.9, "alpha": 30.0, "a": 0.8, "b": 4.0}
+    assert truth.customers["bgnbd"] == {"r": 0.9, "alpha": 30.0, "a": 0.5, "b": 2.5}
 
 
 def test_invalid_config_is_a_config_error() -> None:

@@ -26,12 +26,11 @@ def clv_summary_expr(
     """Summary of purchases before ``as_of`` (exclusive), one row per customer."""
     p = purchases(wh, until=as_of, since=since, store_id=store_id)
     daily = p.group_by("customer_id", "day").aggregate(spend=p.total_fen.sum())
-    daily = daily.mutate(first_day=daily.day.min().over(group_by=daily.customer_id))
     per = daily.group_by("customer_id").aggregate(
-        first_day=daily.first_day.min(),
+        first_day=daily.day.min(),
         last_day=daily.day.max(),
-        days=daily.day.count(),
-        repeat_spend=ibis.cases((daily.day == daily.first_day, 0), else_=daily.spend).sum(),
+        days=daily.count(),
+        repeat_spend=daily.spend.sum() - daily.spend.argmin(daily.day),
     )
     end = ibis.literal(as_of - timedelta(days=1))
     frequency = per.days - 1

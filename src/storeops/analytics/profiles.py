@@ -35,7 +35,7 @@ def profiles_expr(wh: Warehouse, *, as_of: date) -> ir.Table:
     base = p.group_by("customer_id").aggregate(
         first_purchase_day=p.day.min(),
         last_purchase_day=p.day.max(),
-        orders=p.order_id.nunique(),
+        orders=p.count(),
         spend_fen=p.total_fen.sum(),
         coupon_orders=p.coupon_code.notnull().sum(),
         channels=p.channel.collect(distinct=True).sort().join(","),

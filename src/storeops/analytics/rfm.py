@@ -116,7 +116,8 @@ class RfmInsight:
         since = q.as_of - timedelta(days=q.window_days) if q.window_days else None
         p = purchases(self.wh, since=since, until=q.as_of, store_id=q.store_id)
         per_customer = p.group_by("customer_id").aggregate(
-            frequency=p.order_id.nunique(),
+            # One purchase row per order (order_id is the natural key), so count() counts orders.
+            frequency=p.count(),
             monetary_fen=p.total_fen.sum(),
             first_day=p.day.min(),
             last_day=p.day.max(),

@@ -124,10 +124,14 @@ class SparkWarehouse(Warehouse):
         )
 
     def _register_marts(self) -> None:
-        """Make marts written by an earlier process visible again (see the class doc)."""
+        """Make marts written by an earlier process visible again (see the class doc).
+
+        Only complete writes count (Spark's ``_SUCCESS`` marker): a folder left by a
+        write that died halfway stays unregistered until the mart is written again.
+        """
         known = set(self.con.list_tables())
         for folder in sorted(self.path.glob("mart_*")):
-            if folder.is_dir() and folder.name not in known:
+            if (folder / "_SUCCESS").is_file() and folder.name not in known:
                 self.session.catalog.createTable(
                     folder.name, path=folder.as_uri(), source="parquet"
                 )

@@ -65,6 +65,13 @@ def fit(
         ),
     ] = None,
     store: Annotated[str | None, typer.Option(help="Only purchases in this store.")] = None,
+    per_order: Annotated[
+        bool,
+        typer.Option(
+            "--per-order",
+            help="Count every order as a purchase occasion (default: one per customer-day).",
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -77,7 +84,9 @@ def fit(
         ws = workspace_from(workspace)
         with ws.warehouse() as wh:
             cutoff = date.fromisoformat(as_of) if as_of else None
-            fitted = fit_clv(wh, as_of=cutoff, store_id=store)
+            fitted = fit_clv(
+                wh, as_of=cutoff, store_id=store, occasion="order" if per_order else "day"
+            )
     for warning in fitted.warnings():
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     result = fitted.to_dict()

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from storeops.analytics.clv_summary import clv_summary_expr
+from storeops.analytics.clv_summary import Occasion, clv_summary_expr
 from storeops.analytics.purchases import purchases
 from storeops.errors import StoreOpsError
 from storeops.models.clv import BetaGeoModel, GammaGammaModel, expected_clv
@@ -83,10 +83,16 @@ def default_as_of(wh: Warehouse) -> date:
     return pd.Timestamp(last).date() + timedelta(days=1)
 
 
-def fit_clv(wh: Warehouse, *, as_of: date | None = None, store_id: str | None = None) -> ClvFit:
+def fit_clv(
+    wh: Warehouse,
+    *,
+    as_of: date | None = None,
+    store_id: str | None = None,
+    occasion: Occasion = "day",
+) -> ClvFit:
     """Fit on purchases before ``as_of`` and store the fit and summary as marts."""
     as_of = as_of or default_as_of(wh)
-    summary = wh.to_pandas(clv_summary_expr(wh, as_of=as_of, store_id=store_id))
+    summary = wh.to_pandas(clv_summary_expr(wh, as_of=as_of, store_id=store_id, occasion=occasion))
     if len(summary) < 10:
         raise ClvError(
             f"only {len(summary)} customers bought before {as_of}; CLV models need at least "
@@ -94,7 +100,7 @@ def fit_clv(wh: Warehouse, *, as_of: date | None = None, store_id: str | None = 
         )
     fit = fit_summary(summary)
     record = {
-        "as_of": as_of,
+        "as_of": as_of.isoformat(),
         "store_id": store_id,
         "fitted_at": datetime.now(UTC).replace(tzinfo=None),
         "customers": fit.customers,
@@ -105,6 +111,7 @@ def fit_clv(wh: Warehouse, *, as_of: date | None = None, store_id: str | None = 
     if previous is not None and not previous.empty:
         models = pd.concat([previous, models], ignore_index=True)
     models["store_id"] = models["store_id"].astype("string")
+    models["as_of"] = models["as_of"].astype(str)
     wh.write_mart(MODELS_MART, pa.Table.from_pandas(models, preserve_index=False))
     summary = summary.assign(as_of=as_of)
     wh.write_mart(SUMMARY_MART, pa.Table.from_pandas(summary, preserve_index=False))

@@ -263,7 +263,10 @@ def _parse_body(body: bytes, header: list[str], delimiter: str) -> _Parsed:
         table = pacsv.read_csv(pa.BufferReader(body), **_options(n, delimiter, True, note))
     except pa.ArrowInvalid:
         table = None
-    if table is not None and not oddities and table.num_rows == lines:
+    # Arrow reads a blank line as a row of empty fields; blank lines are not
+    # records here, so a file containing any goes the line-by-line way.
+    blank = body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body
+    if table is not None and not oddities and not blank and table.num_rows == lines:
         table = table.append_column("_line", pa.array(np.arange(2, lines + 2, dtype=np.int64)))
         return _Parsed(table, [])
     return _parse_line_by_line(body, n, delimiter)

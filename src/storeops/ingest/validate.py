@@ -37,7 +37,8 @@ class Rule:
 
 @dataclass
 class Plan:
-    checked: ir.Table  # staged columns, typed canonical columns, one flag per rule, _bad
+    checked: ir.Table  # _line, typed canonical columns, one flag per rule (_fN), _bad
+    texts: ir.Table  # _line, staged columns, _t_<column> texts (joined back for bad rows)
     rules: list[Rule]
     keep: list[str]  # staged columns carried along (_line, _c0.._cN[, _raw])
     table: TableSchema
@@ -49,7 +50,13 @@ class Plan:
 
     def bad(self, checked: ir.Table) -> ir.Table:
         """Rows failing a rule: staged columns + _reason (all failed rules, "; "-joined)."""
-        rejected = checked.filter(checked._bad)
+        # Only the few bad rows are joined back to their text: the checked table
+        # stays narrow (what a backend materializes is typed values and flags).
+        flagged = checked.filter(checked._bad).select(
+            "_line", *self.table.column_names, *[f"_f{i}" for i in range(len(self.rules))]
+        )
+        texts = self.texts.rename({"_tline": "_line"})
+        rejected = flagged.inner_join(texts, flagged._line == texts._tline)
         reasons = [
             ibis.ifelse(rejected[f"_f{i}"], rule.message(rejected), ibis.null(dt.string))
             for i, rule in enumerate(self.rules)
@@ -131,9 +138,20 @@ def build_plan(
         if column.choices:
             value = value.lower()
         typed_values[column.name] = value
-        typed_values[f"_inv_{column.name}"] = parsed.invalid
         rules.extend(_column_rules(column, parsed.problem, positions[column.name], rows.header))
     typed = base.mutate(**typed_values)
+    # "Text present but no value" refers to the parsed column, so each parser runs
+    # once per row instead of once more inside the flag.
+    typed = typed.mutate(
+        **{
+            f"_inv_{c.name}": (
+                ibis.literal(False)
+                if c.dtype in ("string", "json")
+                else typed[f"_t_{c.name}"].notnull() & typed[c.name].isnull()
+            )
+            for c in table.columns
+        }
+    )
 
     # 3. referential rules: one left join per referencing column
     for i, (column, ref_table, ref_col) in enumerate(table.references):
@@ -154,8 +172,8 @@ def build_plan(
     flags = {f"_f{i}": r.failed(typed).fill_null(False) for i, r in enumerate(rules)}
     checked = typed.mutate(**flags)
     any_failed = ibis.or_(*[checked[f] for f in flags]) if flags else ibis.literal(False)
-    checked = checked.mutate(_bad=any_failed)
-    return Plan(checked=checked, rules=rules, keep=keep, table=table, columns=positions)
+    checked = checked.mutate(_bad=any_failed).select("_line", *table.column_names, *flags, "_bad")
+    return Plan(checked=checked, texts=base, rules=rules, keep=keep, table=table, columns=positions)
 
 
 def first_per_key(good: ir.Table, key: tuple[str, ...]) -> ir.Table:

@@ -184,7 +184,7 @@ def _write(
     checksum: str,
     stages: _Stages,
     plan: Plan,
-    checked: ir.Table,
+    checked: ir.Table | None,
     load_id: str,
     started: datetime,
 ) -> LoadResult:
@@ -254,7 +254,7 @@ def _write(
 
 
 @contextmanager
-def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[ir.Table]:
+def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[ir.Table | None]:
     """Compute the checked table once where the engine benefits from it.
 
     DuckDB does not share common sub-expressions between the "bad rows" query and
@@ -262,7 +262,7 @@ def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[
     memory, never in the file) computes them once. Other engines get the expression.
     """
     if warehouse.name != "duckdb":
-        yield expr
+        yield None  # use the plan's expressions as they are
         return
     name = f"_checked_{load_id}"
     checked = warehouse.con.create_table(name, expr, temp=True)

@@ -38,25 +38,34 @@ class Rule:
 @dataclass
 class Plan:
     checked: ir.Table  # _line, typed canonical columns, one flag per rule (_fN), _bad
+    wide: ir.Table  # the same plus the staged columns and texts (no join needed)
     texts: ir.Table  # _line, staged columns, _t_<column> texts (joined back for bad rows)
     rules: list[Rule]
     keep: list[str]  # staged columns carried along (_line, _c0.._cN[, _raw])
     table: TableSchema
     columns: dict[str, int | None]  # canonical column → source position
 
-    def good(self, checked: ir.Table) -> ir.Table:
+    def good(self, checked: ir.Table | None = None) -> ir.Table:
         """Rows passing every rule: _line + canonical columns."""
-        return checked.filter(~checked._bad).select("_line", *self.table.column_names)
+        source = self.wide if checked is None else checked
+        return source.filter(~source._bad).select("_line", *self.table.column_names)
 
-    def bad(self, checked: ir.Table) -> ir.Table:
-        """Rows failing a rule: staged columns + _reason (all failed rules, "; "-joined)."""
-        # Only the few bad rows are joined back to their text: the checked table
-        # stays narrow (what a backend materializes is typed values and flags).
-        flagged = checked.filter(checked._bad).select(
-            "_line", *self.table.column_names, *[f"_f{i}" for i in range(len(self.rules))]
-        )
-        texts = self.texts.rename({"_tline": "_line"})
-        rejected = flagged.inner_join(texts, flagged._line == texts._tline)
+    def bad(self, checked: ir.Table | None = None) -> ir.Table:
+        """Rows failing a rule: staged columns + _reason (all failed rules, "; "-joined).
+
+        With a materialized (narrow) ``checked`` table only the few bad rows are
+        joined back to their text. Without one the wide expression is filtered
+        directly: on Spark the join-back would make the optimizer plan the whole
+        validation twice.
+        """
+        if checked is None:
+            rejected = self.wide.filter(self.wide._bad)
+        else:
+            flagged = checked.filter(checked._bad).select(
+                "_line", *self.table.column_names, *[f"_f{i}" for i in range(len(self.rules))]
+            )
+            texts = self.texts.rename({"_tline": "_line"})
+            rejected = flagged.inner_join(texts, flagged._line == texts._tline)
         reasons = [
             ibis.ifelse(rejected[f"_f{i}"], rule.message(rejected), ibis.null(dt.string))
             for i, rule in enumerate(self.rules)
@@ -172,8 +181,17 @@ def build_plan(
     flags = {f"_f{i}": r.failed(typed).fill_null(False) for i, r in enumerate(rules)}
     checked = typed.mutate(**flags)
     any_failed = ibis.or_(*[checked[f] for f in flags]) if flags else ibis.literal(False)
-    checked = checked.mutate(_bad=any_failed).select("_line", *table.column_names, *flags, "_bad")
-    return Plan(checked=checked, texts=base, rules=rules, keep=keep, table=table, columns=positions)
+    wide = checked.mutate(_bad=any_failed)
+    narrow = wide.select("_line", *table.column_names, *flags, "_bad")
+    return Plan(
+        checked=narrow,
+        wide=wide,
+        texts=base,
+        rules=rules,
+        keep=keep,
+        table=table,
+        columns=positions,
+    )
 
 
 def first_per_key(good: ir.Table, key: tuple[str, ...]) -> ir.Table:

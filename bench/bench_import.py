@@ -101,18 +101,22 @@ def main() -> None:
     print(f"{'storeops import_file':<28}{ours_s:>8.2f} s {ours_rps:>14,.0f} rows/s")
     print(f"ratio (target >= 0.5): {ratio:.2f}")
     print(f"result: {result}")
-    print(json.dumps({
-        "bench": "import_orders_csv",
-        "rows": args.rows,
-        "bare_read_csv_s": round(bare_s, 3),
-        "bare_rows_per_s": round(bare_rps),
-        "import_file_s": round(ours_s, 3),
-        "import_rows_per_s": round(ours_rps),
-        "ratio": round(ratio, 3),
-        "loaded": result["loaded"],
-        "quarantined": result["quarantined"],
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "import_orders_csv",
+                "rows": args.rows,
+                "bare_read_csv_s": round(bare_s, 3),
+                "bare_rows_per_s": round(bare_rps),
+                "import_file_s": round(ours_s, 3),
+                "import_rows_per_s": round(ours_rps),
+                "ratio": round(ratio, 3),
+                "loaded": result["loaded"],
+                "quarantined": result["quarantined"],
+                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

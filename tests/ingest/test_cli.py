@@ -15,21 +15,25 @@ from .helpers import write
 runner = CliRunner()
 
 
-def test_import_json_and_quarantine_commands(duckdb_workspace: Workspace,
-                                             tmp_path: Path) -> None:
+def test_import_json_and_quarantine_commands(duckdb_workspace: Workspace, tmp_path: Path) -> None:
     ws = str(duckdb_workspace.root)
     stores = write(tmp_path / "src", "stores.csv", "store_id,name\nS1,One\nS2,\nS1,dup\n")
     result = runner.invoke(app, ["import", "stores", str(stores), "--json", "-w", ws])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {k: data[k] for k in ("rows_read", "loaded", "duplicates", "quarantined")} == {
-        "rows_read": 3, "loaded": 1, "duplicates": 1, "quarantined": 1}
+        "rows_read": 3,
+        "loaded": 1,
+        "duplicates": 1,
+        "quarantined": 1,
+    }
     assert data["status"] == "loaded" and data["kind"] == "stores"
     assert data["first_errors"] == ["line 3: name is required but empty"]
     assert set(data) >= {"load_id", "file"}
 
-    again = json.loads(runner.invoke(app, ["import", "stores", str(stores), "--json",
-                                           "-w", ws]).stdout)
+    again = json.loads(
+        runner.invoke(app, ["import", "stores", str(stores), "--json", "-w", ws]).stdout
+    )
     assert (again["status"], again["loaded"], again["duplicates"]) == ("already_loaded", 0, 3)
 
     table = runner.invoke(app, ["import", "stores", str(stores), "-w", ws])
@@ -37,17 +41,19 @@ def test_import_json_and_quarantine_commands(duckdb_workspace: Workspace,
 
     listed = json.loads(runner.invoke(app, ["quarantine", "list", "--json", "-w", ws]).stdout)
     assert [x["load_id"] for x in listed] == [data["load_id"]]
-    shown = json.loads(runner.invoke(
-        app, ["quarantine", "show", data["load_id"][:8], "--json", "-w", ws]).stdout)
+    shown = json.loads(
+        runner.invoke(app, ["quarantine", "show", data["load_id"][:8], "--json", "-w", ws]).stdout
+    )
     assert shown == [{"line": 3, "reason": "name is required but empty", "raw": "S2,"}]
     out = tmp_path / "fix.csv"
-    exported = runner.invoke(app, ["quarantine", "export", data["load_id"][:8], "-o", str(out),
-                                   "-w", ws])
+    exported = runner.invoke(
+        app, ["quarantine", "export", data["load_id"][:8], "-o", str(out), "-w", ws]
+    )
     assert exported.exit_code == 0, exported.output
-    out.write_text(out.read_text(encoding="utf-8-sig").replace("S2,", "S2,Two"),
-                   encoding="utf-8")
-    fixed = json.loads(runner.invoke(app, ["import", "stores", str(out), "--json",
-                                           "-w", ws]).stdout)
+    out.write_text(out.read_text(encoding="utf-8-sig").replace("S2,", "S2,Two"), encoding="utf-8")
+    fixed = json.loads(
+        runner.invoke(app, ["import", "stores", str(out), "--json", "-w", ws]).stdout
+    )
     assert (fixed["rows_read"], fixed["loaded"], fixed["quarantined"]) == (1, 1, 0)
 
 

@@ -31,8 +31,7 @@ def _state(ws: Workspace) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_import_is_all_or_nothing(duckdb_workspace: Workspace,
-                                               tmp_path: Path) -> None:
+def test_sigkill_mid_import_is_all_or_nothing(duckdb_workspace: Workspace, tmp_path: Path) -> None:
     ws = duckdb_workspace
     stores = tmp_path / "stores.csv"
     stores.write_text("store_id,name\nS1,One\n", encoding="utf-8")
@@ -55,8 +54,13 @@ def test_sigkill_mid_import_is_all_or_nothing(duckdb_workspace: Workspace,
     # Time a complete run first, then kill at fractions of it (reading, validating,
     # writing, committing).
     start = time.monotonic()
-    probe = subprocess.run([sys.executable, str(script), str(ws.root), str(big)],
-                           capture_output=True, text=True, timeout=300, check=True)
+    probe = subprocess.run(
+        [sys.executable, str(script), str(ws.root), str(big)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     full = time.monotonic() - start
     assert "done" in probe.stdout
     assert _state(ws) == after
@@ -69,8 +73,11 @@ def test_sigkill_mid_import_is_all_or_nothing(duckdb_workspace: Workspace,
 
     outcomes = set()
     for fraction in (0.3, 0.6, 0.75, 0.85, 0.92, 0.97):
-        proc = subprocess.Popen([sys.executable, str(script), str(ws.root), str(big)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(ws.root), str(big)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(full * fraction)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

@@ -62,11 +62,13 @@ def test_xlsx(duckdb_workspace: Workspace, tmp_path: Path) -> None:
 
 
 def test_parquet(duckdb_workspace: Workspace, tmp_path: Path) -> None:
-    table = pa.table({
-        "store_id": ["S1", "S2", "S3"],
-        "name": ["One", None, "Three"],
-        "area_m2": [10.0, 20.0, -1.0],
-    })
+    table = pa.table(
+        {
+            "store_id": ["S1", "S2", "S3"],
+            "name": ["One", None, "Three"],
+            "area_m2": [10.0, 20.0, -1.0],
+        }
+    )
     path = tmp_path / "stores.parquet"
     pq.write_table(table, path)
     result = import_file(duckdb_workspace, "stores", path)
@@ -79,8 +81,13 @@ def test_parquet(duckdb_workspace: Workspace, tmp_path: Path) -> None:
 
 def test_jsonl_events(duckdb_workspace: Workspace, tmp_path: Path) -> None:
     lines = [
-        {"message_id": "m1", "type": "track", "event": "Order Completed",
-         "ts": "2025-11-11T00:00:01Z", "properties": {"total": 99}},
+        {
+            "message_id": "m1",
+            "type": "track",
+            "event": "Order Completed",
+            "ts": "2025-11-11T00:00:01Z",
+            "properties": {"total": 99},
+        },
         {"message_id": "m2", "type": "page", "ts": "2025-11-11 08:00:00"},
     ]
     text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
@@ -111,7 +118,10 @@ def test_malformed_csv_lines_keep_raw_text(duckdb_workspace: Workspace, tmp_path
     assert counts(result) == (5, 2, 0, 3)
     quarantined = rows(duckdb_workspace, "quarantine", "line")
     assert [(q["line"], q["raw"]) for q in quarantined] == [
-        (3, 'S2,"Two'), (4, "S3,Three,extra"), (6, "S4")]
+        (3, 'S2,"Two'),
+        (4, "S3,Three,extra"),
+        (6, "S4"),
+    ]
     assert "unbalanced quotes" in str(quarantined[0]["reason"])
     assert str(quarantined[1]["reason"]).startswith("line has 3 fields but the header has 2")
     assert [r["store_id"] for r in rows(duckdb_workspace, "stores", "store_id")] == ["S1", "S5"]

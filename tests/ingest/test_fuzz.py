@@ -30,16 +30,25 @@ def _is_record(line: str) -> bool:
     return line != ""
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     records=st.lists(RECORD, max_size=25),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "latin-1"]),
     newline=st.sampled_from(["\n", "\r\n"]),
     garbage=st.binary(max_size=8).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")),
 )
-def test_csv_fuzz(duckdb_workspace: Workspace, tmp_path: Path, records: list[str],
-                  encoding: str, newline: str, garbage: bytes) -> None:
+def test_csv_fuzz(
+    duckdb_workspace: Workspace,
+    tmp_path: Path,
+    records: list[str],
+    encoding: str,
+    newline: str,
+    garbage: bytes,
+) -> None:
     body = newline.join(["store_id,name,city", *records]) + newline
     data = body.encode(encoding, errors="replace")
     if garbage:

@@ -67,18 +67,29 @@ def test_counts_rules_and_reimport(workspace: Workspace, tmp_path: Path) -> None
     assert len(rows(workspace, "load_records", "started_at")) == 3  # stores, customers, orders
 
 
-def test_cross_file_duplicates_existing_row_wins(duckdb_workspace: Workspace,
-                                                 tmp_path: Path) -> None:
+def test_cross_file_duplicates_existing_row_wins(
+    duckdb_workspace: Workspace, tmp_path: Path
+) -> None:
     seed_refs(duckdb_workspace, tmp_path)
-    a = write(tmp_path, "a.csv", "order_id,store_id,ts,total_fen\nO1,S1,2025-01-01 08:00,100\n"
-              "O2,S1,2025-01-01 09:00,200\n")
-    b = write(tmp_path, "b.csv", "order_id,store_id,ts,total_fen\nO2,S2,2025-01-02 08:00,999\n"
-              "O3,S2,2025-01-02 09:00,300\nO3,S1,2025-01-02 10:00,301\n")
+    a = write(
+        tmp_path,
+        "a.csv",
+        "order_id,store_id,ts,total_fen\nO1,S1,2025-01-01 08:00,100\nO2,S1,2025-01-01 09:00,200\n",
+    )
+    b = write(
+        tmp_path,
+        "b.csv",
+        "order_id,store_id,ts,total_fen\nO2,S2,2025-01-02 08:00,999\n"
+        "O3,S2,2025-01-02 09:00,300\nO3,S1,2025-01-02 10:00,301\n",
+    )
     assert counts(import_file(duckdb_workspace, "orders", a)) == (2, 2, 0, 0)
     assert counts(import_file(duckdb_workspace, "orders", b)) == (3, 1, 2, 0)
     stored = rows(duckdb_workspace, "orders", "order_id")
     assert [(r["order_id"], r["total_fen"]) for r in stored] == [
-        ("O1", 100), ("O2", 200), ("O3", 300)]
+        ("O1", 100),
+        ("O2", 200),
+        ("O3", 300),
+    ]
 
 
 def test_quarantine_export_fix_reimport(workspace: Workspace, tmp_path: Path) -> None:
@@ -103,7 +114,12 @@ def test_quarantine_export_fix_reimport(workspace: Workspace, tmp_path: Path) ->
     result = import_file(workspace, "orders", exported)
     assert counts(result) == (4, 3, 1, 0)
     assert [r["order_id"] for r in rows(workspace, "orders", "order_id")] == [
-        "O1", "O2", "O3", "O4", "O5"]
+        "O1",
+        "O2",
+        "O3",
+        "O4",
+        "O5",
+    ]
 
 
 def test_self_file_and_empty_header_only(duckdb_workspace: Workspace, tmp_path: Path) -> None:
@@ -124,8 +140,15 @@ def test_self_file_and_empty_header_only(duckdb_workspace: Workspace, tmp_path: 
         ("stores", "a.csv", "code,name\nS1,x\n", MappingError, "no column for stores.store_id"),
     ],
 )
-def test_file_level_errors(duckdb_workspace: Workspace, tmp_path: Path, kind: str, name: str,
-                           text: str, error: type[StoreOpsError], words: str) -> None:
+def test_file_level_errors(
+    duckdb_workspace: Workspace,
+    tmp_path: Path,
+    kind: str,
+    name: str,
+    text: str,
+    error: type[StoreOpsError],
+    words: str,
+) -> None:
     path = write(tmp_path, name, text)
     with pytest.raises(error, match=words):
         import_file(duckdb_workspace, kind, path)

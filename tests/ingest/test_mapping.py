@@ -61,21 +61,28 @@ def test_chinese_pos_export_auto_mapping(workspace: Workspace, tmp_path: Path) -
         "format '%Y/%m/%d %H:%M'"
     )
     assert result.first_errors[1].startswith(
-        'line 5: total_fen (column \'实付金额\'): "12.345" is not an amount in yuan')
+        "line 5: total_fen (column '实付金额'): \"12.345\" is not an amount in yuan"
+    )
 
 
 def test_explicit_timezone_and_offsets(duckdb_workspace: Workspace, tmp_path: Path) -> None:
     seed_refs(duckdb_workspace, tmp_path)
     folder = tmp_path / "ny"
     write(folder, "m.toml", 'timezone = "America/New_York"\n')
-    path = write(folder, "orders.csv", "order_id,ts,total_fen\n"
-                 "A,2025-01-15 12:00:00,1\nB,2025-07-15 12:00:00,1\n"
-                 "C,2025-07-15T12:00:00+02:00,1\nD,2025-07-15T12:00:00Z,1\n")
-    assert counts(import_file(duckdb_workspace, "orders", path, folder / "m.toml")) == (
-        4, 4, 0, 0)
+    path = write(
+        folder,
+        "orders.csv",
+        "order_id,ts,total_fen\n"
+        "A,2025-01-15 12:00:00,1\nB,2025-07-15 12:00:00,1\n"
+        "C,2025-07-15T12:00:00+02:00,1\nD,2025-07-15T12:00:00Z,1\n",
+    )
+    assert counts(import_file(duckdb_workspace, "orders", path, folder / "m.toml")) == (4, 4, 0, 0)
     assert [r["ts"] for r in rows(duckdb_workspace, "orders", "order_id")] == [
-        datetime(2025, 1, 15, 17), datetime(2025, 7, 15, 16),
-        datetime(2025, 7, 15, 10), datetime(2025, 7, 15, 12)]
+        datetime(2025, 1, 15, 17),
+        datetime(2025, 7, 15, 16),
+        datetime(2025, 7, 15, 10),
+        datetime(2025, 7, 15, 12),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -93,8 +100,7 @@ def test_explicit_timezone_and_offsets(duckdb_workspace: Workspace, tmp_path: Pa
         ("not toml [", "not valid UTF-8 TOML"),
     ],
 )
-def test_mapping_errors(duckdb_workspace: Workspace, tmp_path: Path, toml: str,
-                        words: str) -> None:
+def test_mapping_errors(duckdb_workspace: Workspace, tmp_path: Path, toml: str, words: str) -> None:
     mapping = write(tmp_path, "bad.toml", toml)
     path = write(tmp_path, "stores.csv", "store_id,name\nS1,x\n")
     with pytest.raises(MappingError, match=words.replace("(", r"\(").replace(")", r"\)")):
@@ -103,10 +109,14 @@ def test_mapping_errors(duckdb_workspace: Workspace, tmp_path: Path, toml: str,
 
 def test_yuan_amounts_exact(duckdb_workspace: Workspace, tmp_path: Path) -> None:
     write(tmp_path, "mapping.toml", '[money]\nprice_fen = "yuan"\ncost_fen = "yuan"\n')
-    path = write(tmp_path, "products.csv", "sku,name,price_fen,cost_fen\n"
-                 'A,a,"¥1,234.56",0.1\nB,b,19.99,¥0\nC,c,"1,000,000.07",\nD,d,1.005,\n')
+    path = write(
+        tmp_path,
+        "products.csv",
+        "sku,name,price_fen,cost_fen\n"
+        'A,a,"¥1,234.56",0.1\nB,b,19.99,¥0\nC,c,"1,000,000.07",\nD,d,1.005,\n',
+    )
     result = import_file(duckdb_workspace, "products", path)
     assert counts(result) == (4, 3, 0, 1)
-    assert [(r["sku"], r["price_fen"], r["cost_fen"])
-            for r in rows(duckdb_workspace, "products", "sku")] == [
-        ("A", 123456, 10), ("B", 1999, 0), ("C", 100000007, None)]
+    assert [
+        (r["sku"], r["price_fen"], r["cost_fen"]) for r in rows(duckdb_workspace, "products", "sku")
+    ] == [("A", 123456, 10), ("B", 1999, 0), ("C", 100000007, None)]

@@ -1,4 +1,4 @@
-"""Spark-only: the in-memory catalog is rebuilt from the folders on every open."""
+"""Spark-only behaviour: the catalog rebuilt from the folders, the Python workers."""
 
 from __future__ import annotations
 
@@ -46,3 +46,17 @@ def test_a_half_written_mart_does_not_break_opening(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines()[-2:] == ["mart_ok [1, 2, 3]", "mart_broken missing"]
+
+
+def _interpreter(_: object) -> str:
+    return sys.executable
+
+
+def test_python_workers_run_this_interpreter(tmp_path: Path) -> None:
+    """Workers need pyarrow and pandas: not whatever ``python3`` comes first on PATH."""
+    require_backend("spark")
+    ws = init_workspace(tmp_path / "ws", backend="spark")
+    with ws.warehouse() as wh:
+        session = wh.session  # type: ignore[attr-defined]
+        used = session.sparkContext.parallelize([0], 1).map(_interpreter).collect()
+    assert used == [sys.executable]

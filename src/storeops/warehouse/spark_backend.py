@@ -10,6 +10,8 @@ of the file only adds the rows that are not there yet).
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +52,9 @@ def spark_session() -> Any:
             "the Spark warehouse needs PySpark and Java: pip install 'storeops[spark]' "
             "and install a Java 17 runtime (apt-get install openjdk-17-jre-headless)"
         ) from exc
+    # Python workers must run this interpreter (with pyarrow, pandas, storeops), not
+    # whatever `python3` comes first on PATH; PySpark reads only the variable.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     scratch = Path(tempfile.gettempdir()) / "storeops-spark"
     session = (
         SparkSession.builder.master("local[2]")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from storeops.cli.common import (
     JsonOption,
@@ -49,7 +50,7 @@ def import_command(
         return
     console.print(summary(result))
     for error in result.first_errors:
-        console.print(f"  [yellow]{error}[/]", highlight=False, markup=False)
+        console.print(Text(f"  {error}", style="yellow"))
     if result.quarantined:
         console.print(
             f"Fix the rejected rows with `storeops quarantine export {result.load_id[:8]}`, "

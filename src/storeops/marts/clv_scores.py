@@ -115,33 +115,55 @@ def fit_clv(
     wh.write_mart(MODELS_MART, pa.Table.from_pandas(models, preserve_index=False))
     summary = summary.assign(as_of=as_of)
     wh.write_mart(SUMMARY_MART, pa.Table.from_pandas(summary, preserve_index=False))
-    scores = score_clv(wh, horizon_days=DEFAULT_HORIZON_DAYS).assign(as_of=as_of)
-    wh.write_mart(SCORES_MART, pa.Table.from_pandas(scores, preserve_index=False))
+    scored = scores(fit, summary, horizon_days=DEFAULT_HORIZON_DAYS).assign(as_of=as_of)
+    wh.write_mart(SCORES_MART, pa.Table.from_pandas(scored, preserve_index=False))
     return fit
+
+
+def scores(
+    fit: ClvFit,
+    summary: pd.DataFrame,
+    *,
+    horizon_days: float,
+    discount_rate: float = 0.0,
+    step_days: float = 30.0,
+) -> pd.DataFrame:
+    """Per-customer P(alive), expected purchases, and (with spend) expected spend and CLV."""
+    x, tx, t = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
+    out = pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"].to_numpy(),
+            "p_alive": fit.purchases.expected_probability_alive(x, tx, t),
+            "expected_purchases": fit.purchases.expected_purchases(horizon_days, x, tx, t),
+        }
+    )
+    if fit.spend is not None:
+        out["expected_spend_fen"] = fit.spend.expected_customer_spend(
+            x, summary["monetary_value"].to_numpy(dtype="float64")
+        )
+        out["expected_clv_fen"] = expected_clv(
+            fit.purchases,
+            fit.spend,
+            summary,
+            horizon=horizon_days,
+            step=step_days,
+            discount_rate=discount_rate,
+        )
+    return out
 
 
 def score_clv(
     wh: Warehouse, *, horizon_days: float, discount_rate: float = 0.0, step_days: float = 30.0
 ) -> pd.DataFrame:
-    """Per-customer scores from the latest fit: p_alive, expected purchases and value."""
+    """Scores from the latest stored fit and summary (see :func:`fit_clv`)."""
     models = wh.to_pandas(wh.mart(MODELS_MART)).sort_values("fitted_at")
     latest = json.loads(models["params"].iloc[-1])
-    bgnbd = BetaGeoModel.from_params(latest["bgnbd"])
-    summary = wh.to_pandas(wh.mart(SUMMARY_MART)).sort_values("customer_id")
-    x, tx, t = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
-    out = pd.DataFrame(
-        {
-            "customer_id": summary["customer_id"].to_numpy(),
-            "p_alive": bgnbd.expected_probability_alive(x, tx, t),
-            "expected_purchases": bgnbd.expected_purchases(horizon_days, x, tx, t),
-        }
+    fit = ClvFit(
+        BetaGeoModel.from_params(latest["bgnbd"]),
+        GammaGammaModel.from_params(latest["gamma_gamma"]) if "gamma_gamma" in latest else None,
+        int(latest["customers"]),
     )
-    if "gamma_gamma" in latest:
-        spend = GammaGammaModel.from_params(latest["gamma_gamma"])
-        out["expected_spend_fen"] = spend.expected_customer_spend(
-            x, summary["monetary_value"].to_numpy(dtype="float64")
-        )
-        out["expected_clv_fen"] = expected_clv(
-            bgnbd, spend, summary, horizon=horizon_days, step=step_days, discount_rate=discount_rate
-        )
-    return out
+    summary = wh.to_pandas(wh.mart(SUMMARY_MART)).sort_values("customer_id")
+    return scores(
+        fit, summary, horizon_days=horizon_days, discount_rate=discount_rate, step_days=step_days
+    )

@@ -189,15 +189,24 @@ def _write(
     started: datetime,
 ) -> LoadResult:
     file_name = str(file)
-    bad = warehouse.to_pyarrow(plan.bad(checked).order_by("_line")).to_pylist()
+    lines = _bad_lines(warehouse, checked)
+    bad: list[dict[str, Any]] = []
+    if lines is None or lines:
+        bad = warehouse.to_pyarrow(plan.bad(checked, lines).order_by("_line")).to_pylist()
     problems = _quarantine_rows(rows, bad)
     quarantined = len(problems)
     good_count = rows.data.num_rows - len(bad)
     first_errors = [f"line {line}: {reason}" for line, _, reason in problems[:FIRST_ERRORS]]
 
     stages.start("loading")
-    insert = new_rows(warehouse, first_per_key(plan.good(checked), table.natural_key), table)
     before = warehouse.count(table.name)
+    insert = plan.good(checked)
+    # Both steps below are hash joins over the whole file; they change nothing when
+    # no key repeats in the file, or when the table is still empty (first load).
+    if not _keys_unique(warehouse, insert, table.natural_key, good_count):
+        insert = first_per_key(insert, table.natural_key)
+    if before:
+        insert = new_rows(warehouse, insert, table)
     with warehouse.transaction():
         if good_count:
             warehouse.append(table.name, insert.drop("_line"))
@@ -270,6 +279,31 @@ def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[
         yield checked
     finally:
         warehouse.con.drop_table(name, force=True)
+
+
+#: Up to this many rejected lines are passed to the engine as a list (see Plan.bad).
+BAD_LINES_LISTED = 10_000
+
+
+def _bad_lines(warehouse: Warehouse, checked: ir.Table | None) -> list[int] | None:
+    """Lines of the rejected rows of a materialized checked table, if few; else None.
+
+    An empty list means the file has no rejected rows and the bad-row query can be
+    skipped.
+    """
+    if checked is None:
+        return None
+    expr = checked.filter(checked._bad).select("_line").limit(BAD_LINES_LISTED + 1)
+    found = warehouse.to_pyarrow(expr).column("_line").to_pylist()
+    return None if len(found) > BAD_LINES_LISTED else sorted(found)
+
+
+def _keys_unique(warehouse: Warehouse, good: ir.Table, key: tuple[str, ...], count: int) -> bool:
+    """Whether no natural key repeats among the ``count`` valid rows of the file."""
+    if count <= 1:
+        return True
+    distinct = warehouse.execute(good.select(*key).distinct().count())
+    return int(distinct) == count
 
 
 def _quarantine_rows(rows: SourceRows, bad: list[dict[str, Any]]) -> list[tuple[int, str, str]]:

@@ -21,6 +21,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -126,11 +127,19 @@ def read_source(data: bytes, path: Path, mapping: Mapping) -> SourceRows:
             raise ImportFileError(
                 f"{path.name} is not a readable gzip file ({exc}); re-export it or unzip it"
             ) from exc
-    if not data.strip():
+    if _blank(data):
         raise ImportFileError(
             f"{path.name} is empty; export the data again (a header line and data rows)"
         )
     return _READERS[fmt](data, path, mapping)
+
+
+def _blank(data: bytes) -> bool:
+    # ``bytes.strip`` would copy a whole file; ``isspace`` stops at the first text.
+    return not data or data.isspace()
+
+
+_NEWLINES_ONLY = re.compile(rb"[\r\n]*")  # stops at the first other byte
 
 
 # -- text decoding -----------------------------------------------------------------------
@@ -247,7 +256,7 @@ def _parse_body(body: bytes, header: list[str], delimiter: str) -> _Parsed:
     """Fast path: multi-threaded Arrow parse; exact line numbers only if nothing odd."""
     n = len(header)
     names = positional(n)
-    if not body.strip(b"\r\n"):
+    if _NEWLINES_ONLY.fullmatch(body):
         empty = pa.table(
             {**{c: pa.array([], pa.string()) for c in names}, "_line": pa.array([], pa.int64())}
         )

@@ -41,6 +41,12 @@ from storeops.workspace import Workspace
 
 FIRST_ERRORS = 10
 
+#: Data-dependent shortcuts that give the same result as the general plan: skip the
+#: first-row-per-key and anti-joins when they cannot remove a row, check references
+#: against a short list of unknown values, materialize the checked rows on DuckDB.
+#: ``tests/ingest/test_parity.py`` turns them off to compare both ways.
+SHORTCUTS = True
+
 
 @dataclass
 class LoadResult:
@@ -169,7 +175,9 @@ def _load(
     load_id = uuid.uuid4().hex
     stages.start("validating")
     staged = warehouse.stage(rows.data)
-    plan = build_plan(warehouse, table, staged, rows, mapping, file_name=file.name)
+    plan = build_plan(
+        warehouse, table, staged, rows, mapping, file_name=file.name, shortcuts=SHORTCUTS
+    )
     with materialize(warehouse, plan.checked, load_id) as checked:
         return _write(
             warehouse, table, file, rows, checksum, stages, plan, checked, load_id, started
@@ -192,7 +200,7 @@ def _write(
     lines = _bad_lines(warehouse, checked)
     bad: list[dict[str, Any]] = []
     if lines is None or lines:
-        bad = warehouse.to_pyarrow(plan.bad(checked, lines).order_by("_line")).to_pylist()
+        bad = warehouse.to_pyarrow(plan.bad(lines).order_by("_line")).to_pylist()
     problems = _quarantine_rows(rows, bad)
     quarantined = len(problems)
     good_count = rows.data.num_rows - len(bad)
@@ -203,9 +211,9 @@ def _write(
     insert = plan.good(checked)
     # Both steps below are hash joins over the whole file; they change nothing when
     # no key repeats in the file, or when the table is still empty (first load).
-    if not _keys_unique(warehouse, insert, table.natural_key, good_count):
+    if not (SHORTCUTS and _keys_unique(warehouse, insert, table.natural_key, good_count)):
         insert = first_per_key(insert, table.natural_key)
-    if before:
+    if before or not SHORTCUTS:
         insert = new_rows(warehouse, insert, table)
     with warehouse.transaction():
         if good_count:
@@ -270,7 +278,7 @@ def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[
     the insert, so each would re-run every parser and join; a temporary table (in
     memory, never in the file) computes them once. Other engines get the expression.
     """
-    if warehouse.name != "duckdb":
+    if warehouse.name != "duckdb" or not SHORTCUTS:
         yield None  # use the plan's expressions as they are
         return
     name = f"_checked_{load_id}"

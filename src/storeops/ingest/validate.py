@@ -37,9 +37,8 @@ class Rule:
 
 @dataclass
 class Plan:
-    checked: ir.Table  # _line, typed canonical columns, one flag per rule (_fN), _bad
-    wide: ir.Table  # the same plus the staged columns and texts (no join needed)
-    texts: ir.Table  # _line, staged columns, _t_<column> texts (joined back for bad rows)
+    checked: ir.Table  # _line, typed canonical columns, _bad
+    wide: ir.Table  # the same plus the staged columns, texts and one flag per rule (_fN)
     rules: list[Rule]
     keep: list[str]  # staged columns carried along (_line, _c0.._cN[, _raw])
     table: TableSchema
@@ -50,28 +49,16 @@ class Plan:
         source = self.wide if checked is None else checked
         return source.filter(~source._bad).select("_line", *self.table.column_names)
 
-    def bad(self, checked: ir.Table | None = None, lines: list[int] | None = None) -> ir.Table:
+    def bad(self, lines: list[int] | None = None) -> ir.Table:
         """Rows failing a rule: staged columns + _reason (all failed rules, "; "-joined).
 
-        With a materialized (narrow) ``checked`` table only the few bad rows are
-        joined back to their text; ``lines`` (the bad rows' lines, when known and
-        few) lets the engine compute only those texts. Without one the wide expression is filtered
-        directly: on Spark the join-back would make the optimizer plan the whole
-        validation twice.
+        ``lines``, the rejected rows' lines when they are known and few (from a
+        materialized checked table), lets the engine re-check only those rows: the
+        filter on ``_line`` goes down to the staged data, before any parser runs.
         """
-        if checked is None:
-            rejected = self.wide.filter(self.wide._bad)
-        else:
-            flagged = checked.filter(checked._bad).select(
-                "_line", *self.table.column_names, *[f"_f{i}" for i in range(len(self.rules))]
-            )
-            texts = self.texts
-            if lines is not None:
-                # Without this filter the engine computes the texts of every row
-                # before the join keeps a handful (1 s per 2M rows on DuckDB).
-                texts = texts.filter(texts._line.isin(lines))
-            texts = texts.rename({"_tline": "_line"})
-            rejected = flagged.inner_join(texts, flagged._line == texts._tline)
+        rejected = self.wide.filter(self.wide._bad)
+        if lines is not None:
+            rejected = self.wide.filter(self.wide._line.isin(lines) & self.wide._bad)
         reasons = [
             ibis.ifelse(rejected[f"_f{i}"], rule.message(rejected), ibis.null(dt.string))
             for i, rule in enumerate(self.rules)
@@ -126,7 +113,13 @@ def build_plan(
     mapping: Mapping,
     *,
     file_name: str,
+    shortcuts: bool = True,
 ) -> Plan:
+    """The checked table of ``staged``; see the module doc.
+
+    ``shortcuts`` allows reference checks against a list of the file's unknown
+    values (one small query first) instead of a join of every row.
+    """
     positions = resolve_columns(table, rows.header, mapping, file_name)
     tz = mapping.timezone or warehouse.settings.default_timezone
     source_cols = [c for c in staged.columns if c.startswith("_c")]
@@ -174,7 +167,11 @@ def build_plan(
         keys = warehouse.table(ref_table).select(_k=ibis._[ref_col].cast(dt.string))
         if ref_table == table.name:
             keys = keys.union(typed.select(_k=typed[ref_col].cast(dt.string)))
-        unknown = _unknown_values(warehouse, typed[column.name].cast(dt.string), keys)
+        unknown = (
+            _unknown_values(warehouse, typed[column.name].cast(dt.string), keys)
+            if shortcuts
+            else None
+        )
         if unknown is None:
             keys = keys.distinct().mutate(**{flag: ibis.literal(True)})
             typed = typed.left_join(keys, typed[column.name].cast(dt.string) == keys._k)
@@ -200,11 +197,10 @@ def build_plan(
     checked = typed.mutate(**flags)
     any_failed = ibis.or_(*[checked[f] for f in flags]) if flags else ibis.literal(False)
     wide = checked.mutate(_bad=any_failed)
-    narrow = wide.select("_line", *table.column_names, *flags, "_bad")
+    narrow = wide.select("_line", *table.column_names, "_bad")
     return Plan(
         checked=narrow,
         wide=wide,
-        texts=base,
         rules=rules,
         keep=keep,
         table=table,

@@ -128,7 +128,9 @@ def build_plan(
     # 1. text of every canonical column (constants and defaults filled in)
     texts: dict[str, ir.StringValue] = {}
     for column in table.columns:
-        texts[f"_t_{column.name}"] = _text_of(staged, column, positions[column.name], mapping)
+        texts[f"_t_{column.name}"] = _text_of(
+            staged, column, positions[column.name], mapping, rows.padded
+        )
     base = staged.select(*keep, **texts)
 
     # 2. typed values
@@ -248,7 +250,13 @@ def new_rows(warehouse: Warehouse, candidates: ir.Table, table: TableSchema) -> 
 
 
 # -- rule builders ------------------------------------------------------------------------
-def _text_of(staged: ir.Table, column: Column, pos: int | None, mapping: Mapping) -> ir.StringValue:
+def _text_of(
+    staged: ir.Table,
+    column: Column,
+    pos: int | None,
+    mapping: Mapping,
+    padded: frozenset[str] | None = None,
+) -> ir.StringValue:
     if column.name in mapping.constants:
         constant = mapping.constants[column.name]
         text = str(constant).lower() if isinstance(constant, bool) else str(constant)
@@ -256,7 +264,9 @@ def _text_of(staged: ir.Table, column: Column, pos: int | None, mapping: Mapping
     default = None if column.default is None else ibis.literal(str(column.default), dt.string)
     if pos is None:
         return default if default is not None else ibis.null(dt.string)
-    text = _strip(staged[f"_c{pos}"]).nullif("")
+    raw = staged[f"_c{pos}"]
+    # The reader may know that no value of the column is padded (see SourceRows).
+    text = (_strip(raw) if padded is None or f"_c{pos}" in padded else raw).nullif("")
     return text if default is None else text.fill_null(default)
 
 

@@ -282,11 +282,19 @@ def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[
         yield None  # use the plan's expressions as they are
         return
     name = f"_checked_{load_id}"
-    checked = warehouse.con.create_table(name, expr, temp=True)
+    raw = warehouse.raw  # type: ignore[attr-defined]
+    # Rows carry their line, and no table promises an order: without keeping the
+    # input order DuckDB writes the temporary and the target table in parallel.
+    (keep_order,) = raw.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    raw.execute("SET preserve_insertion_order = false")
     try:
-        yield checked
+        checked = warehouse.con.create_table(name, expr, temp=True)
+        try:
+            yield checked
+        finally:
+            warehouse.con.drop_table(name, force=True)
     finally:
-        warehouse.con.drop_table(name, force=True)
+        raw.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
 
 
 #: Up to this many rejected lines are passed to the engine as a list (see Plan.bad).

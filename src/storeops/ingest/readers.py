@@ -200,8 +200,8 @@ def _read_delimited(data: bytes, path: Path, mapping: Mapping, delimiter: str) -
     header_end = data.find(b"\n")
     header_bytes = data if header_end < 0 else data[:header_end]
     header = _split_header(header_bytes, delimiter, path)
-    body = b"" if header_end < 0 else data[header_end + 1 :]
-    rows = _parse_body(body, header, delimiter)
+    # The body is not sliced off: a copy of a 1 GB file costs ~0.3 s.
+    rows = _parse_body(data, len(data) if header_end < 0 else header_end + 1, header, delimiter)
     return SourceRows(
         format="csv",
         header=header,
@@ -296,16 +296,19 @@ def _options(n: int, delimiter: str, threads: bool, handler: Any) -> dict[str, A
     }
 
 
-def _parse_body(body: bytes, header: list[str], delimiter: str) -> _Parsed:
-    """Fast path: multi-threaded Arrow parse; exact line numbers only if nothing odd."""
+def _parse_body(data: bytes, start: int, header: list[str], delimiter: str) -> _Parsed:
+    """Fast path: multi-threaded Arrow parse; exact line numbers only if nothing odd.
+
+    The body is ``data[start:]``.
+    """
     n = len(header)
     names = positional(n)
-    if _NEWLINES_ONLY.fullmatch(body):
+    if _NEWLINES_ONLY.fullmatch(data, start):
         empty = pa.table(
             {**{c: pa.array([], pa.string()) for c in names}, "_line": pa.array([], pa.int64())}
         )
         return _Parsed(empty, [])
-    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     oddities: list[str] = []
 
     def note(row: Any) -> str:
@@ -313,6 +316,7 @@ def _parse_body(body: bytes, header: list[str], delimiter: str) -> _Parsed:
         return "skip"
 
     try:
+        body = pa.py_buffer(data).slice(start)  # zero-copy
         table = pacsv.read_csv(pa.BufferReader(body), **_options(n, delimiter, True, note))
     except pa.ArrowInvalid:
         table = None
@@ -324,12 +328,16 @@ def _parse_body(body: bytes, header: list[str], delimiter: str) -> _Parsed:
         table is not None
         and table.num_rows > 0
         and bool(pc.any(pc.equal(pc.binary_length(table.column(0)), 0)).as_py())
-        and (body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body)
+        and (
+            data.startswith((b"\n", b"\r\n"), start)
+            or data.find(b"\n\n", start) >= 0
+            or data.find(b"\n\r\n", start) >= 0
+        )
     )
     if table is not None and not oddities and not blank and table.num_rows == lines:
         table = table.append_column("_line", pa.array(np.arange(2, lines + 2, dtype=np.int64)))
         return _Parsed(table, [])
-    return _parse_line_by_line(body, n, delimiter)
+    return _parse_line_by_line(data[start:], n, delimiter)
 
 
 def _parse_line_by_line(body: bytes, n: int, delimiter: str) -> _Parsed:

@@ -56,9 +56,8 @@ class Plan:
         materialized checked table), lets the engine re-check only those rows: the
         filter on ``_line`` goes down to the staged data, before any parser runs.
         """
-        rejected = self.wide.filter(self.wide._bad)
-        if lines is not None:
-            rejected = self.wide.filter(self.wide._line.isin(lines) & self.wide._bad)
+        wide = self.wide
+        rejected = wide.filter(wide._bad if lines is None else wide._line.isin(lines) & wide._bad)
         reasons = [
             ibis.ifelse(rejected[f"_f{i}"], rule.message(rejected), ibis.null(dt.string))
             for i, rule in enumerate(self.rules)

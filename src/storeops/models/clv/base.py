@@ -33,12 +33,41 @@ class NotFittedError(StoreOpsError, RuntimeError):
 
 
 def collapse(frame: pd.DataFrame, keys: list[str], weight: str | None = None) -> pd.DataFrame:
-    """Unique rows of ``keys`` with the number of customers (or summed weights) as ``weight``."""
+    """Unique rows of ``keys`` with the number of customers (or summed weights) as ``weight``.
+
+    Each key column is factorized and the codes combined into one integer, which
+    is several times faster than a multi-column group-by on a million rows.
+    """
+    uniques: list[np.ndarray] = []
+    combined = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for key in keys:
+        codes, values = pd.factorize(frame[key], sort=True)
+        span *= max(len(values), 1)
+        if span >= 2**62:  # the combined code would overflow: group the slow way
+            return _collapse_groupby(frame, keys, weight)
+        combined = combined * len(values) + codes
+        uniques.append(np.asarray(values))
+    inverse, groups = pd.factorize(combined, sort=True)
+    weights = (
+        frame[weight].to_numpy(dtype="float64")
+        if weight is not None and weight in frame.columns
+        else None
+    )
+    out: dict[str, np.ndarray] = {}
+    rest = groups
+    for key, values in reversed(list(zip(keys, uniques, strict=True))):
+        out[key] = values[rest % len(values)]
+        rest = rest // len(values)
+    result = pd.DataFrame({k: out[k] for k in keys})
+    result["weight"] = np.bincount(inverse, weights=weights, minlength=len(groups))
+    return result
+
+
+def _collapse_groupby(frame: pd.DataFrame, keys: list[str], weight: str | None) -> pd.DataFrame:
     if weight is not None and weight in frame.columns:
-        summed = frame.groupby(keys, sort=True)[weight].sum()
-        return summed.rename("weight").reset_index()
-    counts = frame.groupby(keys, sort=True).size()
-    return counts.rename("weight").reset_index()
+        return frame.groupby(keys, sort=True)[weight].sum().rename("weight").reset_index()
+    return frame.groupby(keys, sort=True).size().rename("weight").reset_index()
 
 
 @dataclass

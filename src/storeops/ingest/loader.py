@@ -272,29 +272,12 @@ def _write(
 
 @contextmanager
 def materialize(warehouse: Warehouse, expr: ir.Table, load_id: str) -> Iterator[ir.Table | None]:
-    """Compute the checked table once where the engine benefits from it.
-
-    DuckDB does not share common sub-expressions between the "bad rows" query and
-    the insert, so each would re-run every parser and join; a temporary table (in
-    memory, never in the file) computes them once. Other engines get the expression.
-    """
-    if warehouse.name != "duckdb" or not SHORTCUTS:
+    """The checked table computed once, where the warehouse finds that pays (DuckDB)."""
+    if not SHORTCUTS:
         yield None  # use the plan's expressions as they are
         return
-    name = f"_checked_{load_id}"
-    raw = warehouse.raw  # type: ignore[attr-defined]
-    # Rows carry their line, and no table promises an order: without keeping the
-    # input order DuckDB writes the temporary and the target table in parallel.
-    (keep_order,) = raw.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    raw.execute("SET preserve_insertion_order = false")
-    try:
-        checked = warehouse.con.create_table(name, expr, temp=True)
-        try:
-            yield checked
-        finally:
-            warehouse.con.drop_table(name, force=True)
-    finally:
-        raw.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+    with warehouse.materialized(expr, f"_checked_{load_id}") as checked:
+        yield checked
 
 
 #: Up to this many rejected lines are passed to the engine as a list (see Plan.bad).

@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from storeops.warehouse.base import fixed_offset_seconds
 from storeops.warehouse.schema import Column
 
 _UTC = dt.Timestamp(timezone="UTC")
@@ -47,49 +45,16 @@ class ParseOptions:
     timezone: str
     format: str | None = None
     money_unit: str = "fen"
-    backend: str = "duckdb"
+    #: Wall-clock time in a zone -> UTC; the warehouse's ``utc_from_local``.
+    to_utc: LocalToUtc | None = None
 
 
-# Wall-clock time in a zone → UTC. Each engine has a native function (DST-aware and
-# ~10x faster than parsing "… Asia/Shanghai" text per row); the text form is the
-# portable fallback for engines not listed here.
-@ibis.udf.scalar.builtin(name="timezone")
-def _duckdb_zone(zone: str, ts: _NAIVE) -> _UTC:  # type: ignore[valid-type]
-    ...
+LocalToUtc = Callable[[ir.TimestampValue, str], ir.TimestampValue]
 
 
-@ibis.udf.scalar.builtin(name="to_utc_timestamp")
-def _spark_to_utc(ts: _NAIVE, zone: str) -> _NAIVE:  # type: ignore[valid-type]
-    ...
-
-
-#: Local times in this range use the zone's fixed offset where it has one (see
-#: ``fixed_offset_seconds``, which samples the same years); others the zone rules.
-_FIXED_FROM = datetime(2000, 1, 1)
-_FIXED_UNTIL = datetime(2060, 1, 1)
-
-
-def _duckdb_local_to_utc(text: ir.StringValue, zone: str) -> ir.TimestampValue:
-    local = text.try_cast(dt.timestamp)
-    by_rules = _duckdb_zone(zone, local).cast(dt.timestamp)
-    offset = fixed_offset_seconds(zone)
-    if offset is None:
-        return by_rules
-    # DuckDB's zone lookup costs ~0.35 s per million values; a fixed offset (Asia/
-    # Shanghai since 1991) is a subtraction.
-    fixed = (local >= _FIXED_FROM) & (local < _FIXED_UNTIL)
-    return ibis.ifelse(fixed, local - ibis.interval(seconds=offset), by_rules)
-
-
-LocalToUtc = Callable[[ir.StringValue, str], ir.TimestampValue]
-LOCAL_TO_UTC: dict[str, LocalToUtc] = {
-    "duckdb": _duckdb_local_to_utc,
-    "spark": lambda text, zone: _spark_to_utc(text.try_cast(dt.timestamp), zone),
-}
-
-
-def _local_to_utc_text(text: ir.StringValue, zone: str) -> ir.TimestampValue:
-    return (text + f" {zone}").try_cast(_UTC).cast(dt.timestamp)
+def _local_to_utc_text(local: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+    """Portable fallback when no warehouse supplies a conversion."""
+    return (local.cast(dt.string) + f" {zone}").try_cast(_UTC).cast(dt.timestamp)
 
 
 Parser = Callable[[ir.StringValue, Column, ParseOptions], Parsed]
@@ -198,11 +163,11 @@ def parse_timestamp(text: ir.StringValue, column: Column, opts: ParseOptions) ->
     # a cheap test that spares most rows the regular expression.
     tail = iso.right(6)
     signed = tail.contains("+") | tail.contains("-")
-    local_to_utc = LOCAL_TO_UTC.get(opts.backend, _local_to_utc_text)
+    to_utc = opts.to_utc or _local_to_utc_text
     value = ibis.ifelse(
         signed & iso.re_search(_OFFSET),
         iso.try_cast(_UTC).cast(dt.timestamp),
-        local_to_utc(iso, opts.timezone),
+        to_utc(iso.try_cast(dt.timestamp), opts.timezone),
     )
     hint = f" with format {opts.format!r}" if opts.format else " (expected YYYY-MM-DD HH:MM:SS)"
     return Parsed(value, _bad(text, value), f"is not a valid time{hint}")

@@ -140,7 +140,7 @@ def build_plan(
             timezone=tz,
             format=mapping.formats.get(column.name),
             money_unit=mapping.money.get(column.name, "fen"),
-            backend=warehouse.name,
+            to_utc=warehouse.utc_from_local,
         )
         parsed = PARSERS[column.dtype](base[f"_t_{column.name}"], column, opts)
         value = parsed.value

@@ -25,10 +25,14 @@ from storeops.errors import SchemaError
 from storeops.settings import Settings
 from storeops.warehouse.schema import TABLES, TableSchema
 
+#: Years in which :func:`fixed_offset_seconds` checks that a zone's offset is fixed.
+FIXED_FROM = datetime(2000, 1, 1)
+FIXED_UNTIL = datetime(2061, 1, 1)
+
 
 @functools.lru_cache(maxsize=256)
 def fixed_offset_seconds(zone: str) -> int | None:
-    """The zone's UTC offset if it has not changed since 2000 (sampled monthly to 2060)."""
+    """The zone's UTC offset if it did not change from 2000 to 2060 (sampled monthly)."""
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -121,11 +125,13 @@ class Warehouse(ABC):
         than a zone lookup per row; other zones go through the backend's own
         DST-aware conversion (:meth:`_convert_zone`).
         """
+        in_fixed_years = (ts >= FIXED_FROM) & (ts < FIXED_UNTIL)
         if isinstance(timezone, str):
             offset = fixed_offset_seconds(timezone)
-            if offset is not None:
-                return ts + ibis.interval(seconds=offset)
-            return self._convert_zone(ts, ibis.literal(timezone))
+            by_rules = self._convert_zone(ts, ibis.literal(timezone))
+            if offset is None:
+                return by_rules
+            return ibis.ifelse(in_fixed_years, ts + ibis.interval(seconds=offset), by_rules)
         fixed = [
             (zone, off)
             for zone in self.known_zones()
@@ -135,9 +141,30 @@ class Warehouse(ABC):
         if not fixed:
             return slow
         return ibis.cases(
-            *[(timezone == zone, ts + ibis.interval(seconds=off)) for zone, off in fixed],
+            *[
+                ((timezone == zone) & in_fixed_years, ts + ibis.interval(seconds=off))
+                for zone, off in fixed
+            ],
             else_=slow,
         )
+
+    def utc_from_local(self, local: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        """UTC time of wall-clock ``local`` in ``zone`` (the inverse of :meth:`local_time`).
+
+        Within the years where the zone's offset is fixed (see
+        :func:`fixed_offset_seconds`) this is a subtraction; elsewhere, and for DST
+        zones, the backend's own conversion applies the zone's rules.
+        """
+        by_rules = self._zone_to_utc(local, zone)
+        offset = fixed_offset_seconds(zone)
+        if offset is None:
+            return by_rules
+        fixed = (local >= FIXED_FROM) & (local < FIXED_UNTIL)
+        return ibis.ifelse(fixed, local - ibis.interval(seconds=offset), by_rules)
+
+    @abstractmethod
+    def _zone_to_utc(self, local: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        """The backend's DST-aware wall-clock to UTC conversion."""
 
     def known_zones(self) -> list[str]:
         """Time zones in use: the stores' and the workspace default."""
@@ -164,6 +191,15 @@ class Warehouse(ABC):
             else:
                 cols.append(ibis.null(column.ibis_type).name(column.name))
         self.con.insert(name, expr.select(cols))
+
+    @contextmanager
+    def materialized(self, expr: ir.Table, name: str) -> Iterator[ir.Table | None]:
+        """Compute ``expr`` once for several queries in this scope, where that pays.
+
+        Yields the computed table, or None when the backend is better served by
+        planning each query from the expression (the default).
+        """
+        yield None
 
     # -- marts ------------------------------------------------------------------------
     def write_mart(self, name: str, data: pa.Table) -> None:

@@ -23,6 +23,11 @@ def _duckdb_timezone(tz: str, ts: dt.Timestamp(timezone="UTC")) -> dt.timestamp:
     """DuckDB's timezone(tz, timestamptz) -> local TIMESTAMP."""
 
 
+@ibis.udf.scalar.builtin(name="timezone")
+def _duckdb_zone_to_utc(tz: str, ts: dt.timestamp) -> dt.Timestamp(timezone="UTC"):  # type: ignore[valid-type]
+    """DuckDB's timezone(tz, timestamp) -> the UTC instant of that wall-clock time."""
+
+
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
 
@@ -76,6 +81,28 @@ class DuckDBWarehouse(Warehouse):
 
     def _convert_zone(self, ts: ir.TimestampValue, timezone: ir.StringValue) -> ir.TimestampValue:
         return _duckdb_timezone(timezone, ts.cast(dt.Timestamp(timezone="UTC")))
+
+    def _zone_to_utc(self, local: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        return _duckdb_zone_to_utc(ibis.literal(zone), local).cast(dt.timestamp)
+
+    @contextmanager
+    def materialized(self, expr: ir.Table, name: str) -> Iterator[ir.Table | None]:
+        """A temporary in-memory table: DuckDB does not share common sub-expressions
+        between queries, so two queries over one expensive plan would compute it twice."""
+        # Rows that carry their own keys need no order: without keeping the input
+        # order DuckDB writes the temporary (and later tables) in parallel.
+        (keep_order,) = self.raw.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchone()  # type: ignore[misc]
+        self.raw.execute("SET preserve_insertion_order = false")
+        try:
+            table = self.con.create_table(name, expr, temp=True)
+            try:
+                yield table
+            finally:
+                self.con.drop_table(name, force=True)
+        finally:
+            self.raw.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -34,6 +34,11 @@ def _spark_from_utc(ts: dt.timestamp, tz: str) -> dt.timestamp:
     """Spark's from_utc_timestamp(ts, tz) -> local wall-clock timestamp."""
 
 
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def _spark_to_utc(ts: dt.timestamp, tz: str) -> dt.timestamp:
+    """Spark's to_utc_timestamp(ts, tz): wall-clock time in tz -> UTC."""
+
+
 _SESSION: list[Any] = []
 
 
@@ -160,6 +165,9 @@ class SparkWarehouse(Warehouse):
 
     def _convert_zone(self, ts: ir.TimestampValue, timezone: ir.StringValue) -> ir.TimestampValue:
         return _spark_from_utc(ts, timezone)
+
+    def _zone_to_utc(self, local: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        return _spark_to_utc(local, ibis.literal(zone))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -121,3 +121,20 @@ def test_clv_summary_counts_purchase_days(shop: Warehouse) -> None:
         columns=["customer_id", "frequency", "recency", "T", "monetary_value"],
     )
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
+
+
+def test_purchases_follow_the_customer_map(shop: Warehouse) -> None:
+    import pyarrow as pa
+
+    from storeops.analytics.purchases import CUSTOMER_MAP_MART, purchases
+
+    shop.write_mart(
+        CUSTOMER_MAP_MART,
+        pa.table(
+            {"source": ["crm", "pos"], "record_id": ["c2", "c4"], "customer_id": ["c1", "c1"]}
+        ),
+    )
+    got = shop.to_pandas(purchases(shop).select("order_id", "customer_id").order_by("order_id"))
+    owners = dict(zip(got["order_id"], got["customer_id"], strict=True))
+    assert owners["o5"] == "c1" and owners["o8"] == "c1" and owners["o9"] == "c1"
+    assert owners["o6"] == "c3"  # not in the map: unchanged

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "storeops.cli.lifecycle_cmd",
     "storeops.cli.clv_cmd",
     "storeops.cli.churn_cmd",
+    "storeops.cli.traffic_cmd",
     "storeops.cli.zones_cmd",
 )
 

@@ -1,0 +1,53 @@
+"""``storeops traffic summary`` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from tests.analytics.test_traffic import _fill
+from typer.testing import CliRunner
+
+from storeops.cli.main import app
+from storeops.workspace import Workspace
+
+runner = CliRunner()
+
+
+def test_summary_json(duckdb_workspace: Workspace) -> None:
+    with duckdb_workspace.warehouse() as wh:
+        _fill(wh)
+    root = str(duckdb_workspace.root)
+    args = ["traffic", "summary", "-w", root, "--from", "2026-01-05", "--to", "2026-01-06"]
+    result = runner.invoke(app, [*args, "--by", "week", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out) == {"from", "to", "by", "buckets", "stores", "previous"}
+    assert out["buckets"][0] == {
+        "store_id": "S1",
+        "bucket": "2026-01-05",
+        "entries": 27,
+        "exits": 8,
+        "passers_by": 52,
+        "capture_rate": 18 / 70,  # E1 only: 18 entries, 52 passers-by
+    }
+    s1 = out["stores"]["S1"]
+    assert (s1["entries"], s1["peak_hours"]) == (27, [10])
+    assert s1["entrances"]["E2"]["relative_to_busiest"] == 0.5
+    assert out["previous"]["stores"]["S1"]["entries"] == 2
+
+    table = runner.invoke(app, [*args, "--store", "S1"])
+    assert table.exit_code == 0, table.output
+    assert "10:00" in table.stdout
+
+
+def test_defaults_to_the_last_four_weeks_and_checks_by(duckdb_workspace: Workspace) -> None:
+    with duckdb_workspace.warehouse() as wh:
+        _fill(wh)
+    root = str(duckdb_workspace.root)
+    out = json.loads(runner.invoke(app, ["traffic", "summary", "-w", root, "--json"]).stdout)
+    assert (out["from"], out["to"]) == ("2025-12-10", "2026-01-06")
+    bad = runner.invoke(app, ["traffic", "summary", "-w", root, "--by", "year"])
+    assert bad.exit_code != 0
+    unknown = runner.invoke(app, ["traffic", "summary", "-w", root, "--store", "S9"])
+    assert unknown.exit_code == 2
+    assert "no counter readings for store 'S9'" in unknown.output

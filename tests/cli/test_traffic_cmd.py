@@ -1,9 +1,10 @@
-"""``storeops traffic summary`` from the command line."""
+"""``storeops traffic summary``, ``performance`` and ``benchmark`` from the command line."""
 
 from __future__ import annotations
 
 import json
 
+from tests.analytics.test_performance import fill
 from tests.analytics.test_traffic import _fill
 from typer.testing import CliRunner
 
@@ -51,3 +52,45 @@ def test_defaults_to_the_last_four_weeks_and_checks_by(duckdb_workspace: Workspa
     unknown = runner.invoke(app, ["traffic", "summary", "-w", root, "--store", "S9"])
     assert unknown.exit_code == 2
     assert "no counter readings for store 'S9'" in unknown.output
+
+
+def test_performance_and_benchmark(duckdb_workspace: Workspace) -> None:
+    with duckdb_workspace.warehouse() as wh:
+        fill(wh)
+    root = str(duckdb_workspace.root)
+    span = ["-w", root, "--from", "2026-01-05", "--to", "2026-01-06"]
+    result = runner.invoke(
+        app, ["traffic", "performance", *span, "--store", "S1", "--by", "hour", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["from"], out["to"], out["by"]) == ("2026-01-05", "2026-01-06", "hour")
+    ten = next(r for r in out["rows"] if r["bucket"] == "2026-01-05 10:00")
+    assert (ten["entries"], ten["transactions"], ten["staff_hours"], ten["star"]) == (
+        25,
+        1,
+        2,
+        12.5,
+    )
+    table = runner.invoke(app, ["traffic", "performance", "-w", root])
+    assert table.exit_code == 0, table.output
+    assert "¥20.00" in table.stdout  # S3: ATV 2000 fen
+    bad = runner.invoke(app, ["traffic", "performance", "-w", root, "--by", "week"])
+    assert bad.exit_code != 0
+
+    bench = runner.invoke(app, ["traffic", "benchmark", *span, "--json"])
+    assert bench.exit_code == 0, bench.output
+    stores = json.loads(bench.stdout)["stores"]
+    assert [stores[s]["metrics"]["conversion"]["rank"] for s in ("S1", "S2", "S3")] == [3, 1, 1]
+    assert stores["S1"]["metrics"]["conversion"]["target"] == 0.06
+    shown = runner.invoke(app, ["traffic", "benchmark", "-w", root])
+    assert shown.exit_code == 0, shown.output
+    assert "conversion" in shown.stdout
+
+
+def test_performance_on_an_empty_workspace(duckdb_workspace: Workspace) -> None:
+    root = str(duckdb_workspace.root)
+    out = json.loads(runner.invoke(app, ["traffic", "performance", "-w", root, "--json"]).stdout)
+    assert out["rows"] == []
+    bench = json.loads(runner.invoke(app, ["traffic", "benchmark", "-w", root, "--json"]).stdout)
+    assert bench["stores"] == {}

@@ -34,6 +34,18 @@ SALE_STATUSES = ("completed", "partially_refunded")
 SALES_CHANNEL = "store"
 
 
+def sale_orders(wh: Warehouse) -> ir.Table:
+    """Orders that count as transactions: store channel, a sale status and a store.
+
+    The one definition shared by the store summary and store performance
+    (:mod:`storeops.analytics.performance`).
+    """
+    o = wh.table("orders")
+    return o.filter(
+        (o.channel == SALES_CHANNEL) & o.status.isin(SALE_STATUSES) & o.store_id.notnull()
+    )
+
+
 class StoreSummaryError(StoreOpsError, ValueError):
     """The store summary cannot be computed as asked."""
 
@@ -102,10 +114,7 @@ class StoreSummary:
         tc = tc.filter(self._in_range(self._local_day(tc.interval_start, tc.tz)))
         entries = tc.group_by(t_id=tc.store_id).aggregate(entries=tc.ins.sum())
 
-        o = wh.table("orders")
-        o = o.filter(
-            (o.channel == SALES_CHANNEL) & o.status.isin(SALE_STATUSES) & o.store_id.notnull()
-        )
+        o = sale_orders(wh)
         o = o.join(zones, o.store_id == zones.s_id)
         o = o.filter(self._in_range(self._local_day(o.ts, o.tz)))
         sales = o.group_by(o_id=o.store_id).aggregate(

@@ -1,4 +1,5 @@
-"""``storeops traffic``: entries, exits, capture rate, peak hours and entrance share."""
+"""``storeops traffic``: entries, exits, capture rate, peak hours and entrance share;
+store performance (conversion, ATV, UPT, STAR) and the benchmark across stores."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from storeops.analytics.performance import (
+    BenchmarkQuery,
+    Grain,
+    PerformanceQuery,
+    StoreBenchmark,
+    StorePerformance,
+)
 from storeops.analytics.traffic import (
     Bucket,
     TrafficError,
@@ -23,6 +31,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
+from storeops.warehouse import Warehouse
 
 #: Days shown when --from is not given (four whole weeks ending at --to).
 DEFAULT_DAYS = 28
@@ -95,6 +104,125 @@ def summary(
             doors,
         )
     console.print(totals)
+
+
+def _range(
+    wh: Warehouse, stores: tuple[str, ...] | None, since: str | None, until: str | None
+) -> tuple[date, date] | None:
+    """--from/--to as local days; by default the 28 days up to the last counted day."""
+    end = date.fromisoformat(until) if until else last_traffic_day(wh, stores)
+    if end is None and stores:
+        raise TrafficError(f"no counter readings for store {stores[0]!r}; check --store")
+    if end is None:
+        return None
+    start = date.fromisoformat(since) if since else end - timedelta(days=DEFAULT_DAYS - 1)
+    return start, end
+
+
+@traffic_app.command("performance")
+@handle_errors
+def performance(
+    store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
+    ] = None,
+    by: Annotated[str, typer.Option(help="hour or day.")] = "day",
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Conversion, ATV, UPT, sales per visitor and per m², STAR per store and hour or day."""
+    if by not in ("hour", "day"):
+        raise typer.BadParameter("by must be hour or day", param_hint="--by")
+    stores = (store,) if store else None
+    with workspace_from(workspace).warehouse() as wh:
+        span = _range(wh, stores, since, until)
+        rows = []
+        if span is not None:
+            grain: Grain = "hour" if by == "hour" else "day"
+            query = PerformanceQuery(date_from=span[0], date_to=span[1], store_ids=stores, by=grain)
+            rows = StorePerformance(wh, query).calculate()
+    if as_json:
+        print_json(
+            {
+                "from": span[0].isoformat() if span else None,
+                "to": span[1].isoformat() if span else None,
+                "by": by,
+                "rows": [r.to_dict() for r in rows],
+            }
+        )
+        return
+    table = Table(
+        "store", by, "entries", "txns", "conversion", "ATV", "UPT", "per m²", "STAR",
+        title=f"Store performance per {by}",
+    )  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r.store_id,
+            r.bucket,
+            "—" if r.entries is None else str(r.entries),
+            str(r.transactions),
+            _pct(r.conversion),
+            _money(r.atv_fen),
+            _num(r.upt),
+            _money(r.sales_per_m2_fen),
+            _num(r.star),
+        )
+    console.print(table)
+
+
+@traffic_app.command("benchmark")
+@handle_errors
+def benchmark(
+    since: Annotated[
+        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stores side by side: metrics, ranks (1 = best), percentiles and targets."""
+    with workspace_from(workspace).warehouse() as wh:
+        span = _range(wh, None, since, until)
+        if span is None:
+            result = None
+        else:
+            query = BenchmarkQuery(date_from=span[0], date_to=span[1])
+            result = StoreBenchmark(wh, query).calculate()
+    if result is None:
+        if as_json:
+            print_json({"from": None, "to": None, "targets": None, "stores": {}})
+        else:
+            console.print("No counter readings in this workspace.")
+        return
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table("store", "metric", "value", "rank", "percentile", "target", title="Benchmark")
+    for sid, s in result.stores.items():
+        for name, m in s.metrics.items():
+            hit = "" if m.meets_target is None else (" ✓" if m.meets_target else " ✗")
+            table.add_row(
+                sid,
+                name,
+                _num(m.value),
+                "—" if m.rank is None else str(m.rank),
+                _num(m.percentile),
+                ("—" if m.target is None else _num(m.target)) + hit,
+            )
+    console.print(table)
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"¥{value / 100:.2f}"
 
 
 def _pct(value: float | None) -> str:

@@ -1,0 +1,422 @@
+"""Store performance per local hour or day, and a benchmark across stores.
+
+All times are store-local (``Warehouse.local_time``). Over an optional range of local
+days (``date_from`` … ``date_to``, both inclusive), per store and local hour or day:
+
+- **entries** (客流) — sum of ``traffic_counts.ins``;
+- **transactions**, **sales_fen** — the sale orders of
+  :func:`storeops.analytics.store_summary.sale_orders` (store channel, status
+  ``completed`` or ``partially_refunded``), by the local time of the order;
+- **units** — sum of ``order_lines.quantity`` of those orders;
+- **conversion** (成交转化率) = transactions / entries; **ATV** (客单价) = sales_fen /
+  transactions; **UPT** (连带率) = units / transactions; **sales per visitor** =
+  sales_fen / entries; **sales per m²** (坪效) = sales_fen / ``stores.area_m2``;
+- **staff** — sales staff on the floor: ``staff_shifts`` rows with role ``sales``
+  whose local ``[shift_start, shift_end)`` overlaps the local hour ``[h, h+1)`` by
+  any positive time (a 09:30–12:00 shift counts for 09:00, 10:00 and 11:00; a shift
+  ending at 12:00 sharp does not count for 12:00); a person is counted once per hour;
+- **STAR** (shoppers per staff member on the floor) = entries / staff for an hour; for
+  a day, entries / staff-hours (the sum of the hourly staff counts over the hours the
+  store has any activity).
+
+A ratio whose denominator is 0 or missing is NULL, never 0 or infinity.
+
+The **benchmark** gives the same measures per store over the whole range plus
+**traffic density** (entries per m² per counted day) and the **repeat-purchase rate**
+(复购率, from :class:`storeops.analytics.store_summary.StoreSummary`), ranks them among
+the stores (1 = best, ties share the best rank), turns the rank into a percentile
+(1.0 = best, 0.0 = worst) and compares each with a target where one is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+from pydantic import BaseModel, Field, model_validator
+
+from storeops.analytics.store_summary import StoreSummary, StoreSummaryQuery, sale_orders
+from storeops.errors import StoreOpsError
+from storeops.warehouse import Warehouse
+
+Grain = Literal["hour", "day"]
+_UNIT = {"hour": "h", "day": "D"}
+
+#: Sales-floor role in ``staff_shifts``.
+SALES_ROLE = "sales"
+
+#: Benchmark metrics and whether a higher value is better. STAR is reported but not
+#: ranked: its good value is a band set by the staffing plan, not a direction.
+METRICS: dict[str, bool] = {
+    "conversion": True,
+    "atv_fen": True,
+    "upt": True,
+    "sales_per_visitor_fen": True,
+    "sales_per_m2_fen": True,
+    "traffic_density": True,
+    "repeat_purchase_rate": True,
+}
+
+
+class PerformanceError(StoreOpsError, ValueError):
+    """Store performance cannot be computed as asked."""
+
+
+class _Range(BaseModel):
+    date_from: date | None = Field(default=None, description="First local day (inclusive).")
+    date_to: date | None = Field(default=None, description="Last local day (inclusive).")
+    store_ids: tuple[str, ...] | None = Field(default=None, description="Only these stores.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(
+                f"date_from {self.date_from} is after date_to {self.date_to}; swap them"
+            )
+        return self
+
+
+class PerformanceQuery(_Range):
+    """Which stores and local days, per local hour or day."""
+
+    by: Grain = Field(default="day", description="hour or day.")
+
+
+class BenchmarkTargets(BaseModel):
+    """Targets to compare against; None means no target for that metric."""
+
+    conversion: float | None = Field(default=0.06, description="DESIGN.md: 6 % conversion.")
+    atv_fen: float | None = Field(default=None, description="Average ticket in fen.")
+    traffic_density: float | None = Field(
+        default=None, description="Entries per m² per counted day."
+    )
+    repeat_purchase_rate: float | None = Field(default=None, description="Share, 0 … 1.")
+
+
+class BenchmarkQuery(_Range):
+    """Which stores and local days to benchmark, and the targets."""
+
+    targets: BenchmarkTargets = Field(default_factory=BenchmarkTargets)
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    return num.cast("float64") / den.nullif(0).cast("float64")
+
+
+class _Base:
+    def __init__(self, wh: Warehouse, query: _Range) -> None:
+        self.wh = wh
+        self.q = query
+
+    def _stores(self) -> ir.Table:
+        s = self.wh.table("stores").select(s_id="store_id", tz="timezone", area="area_m2")
+        if self.q.store_ids is not None:
+            s = s.filter(s.s_id.isin(self.q.store_ids))
+        return s
+
+    def _in_range(self, t: ir.Table) -> ir.Table:
+        if self.q.date_from is not None:
+            t = t.filter(t.day >= self.q.date_from)
+        if self.q.date_to is not None:
+            t = t.filter(t.day <= self.q.date_to)
+        return t
+
+    def hourly_expr(self) -> ir.Table:
+        """Per store and local hour: entries, transactions, sales_fen, units, staff."""
+        wh, stores = self.wh, self._stores()
+        tc = wh.table("traffic_counts")
+        tc = tc.join(stores, tc.store_id == stores.s_id)
+        local = wh.local_time(tc.interval_start, tc.tz)
+        tc = self._in_range(
+            tc.select("store_id", "ins", hour=local.truncate("h"), day=local.date())
+        )
+        entries = tc.group_by(e_id=tc.store_id, e_hour=tc.hour).aggregate(entries=tc.ins.sum())
+
+        lines = wh.table("order_lines")
+        units = lines.group_by(l_id=lines.order_id).aggregate(units=lines.quantity.sum())
+        o = sale_orders(wh)
+        o = o.join(stores, o.store_id == stores.s_id)
+        lo = wh.local_time(o.ts, o.tz)
+        o = self._in_range(
+            o.select("order_id", "store_id", "total_fen", hour=lo.truncate("h"), day=lo.date())
+        )
+        o = o.left_join(units, o.order_id == units.l_id)
+        orders = o.group_by(o_id=o.store_id, o_hour=o.hour).aggregate(
+            transactions=o.order_id.count(),
+            sales_fen=o.total_fen.sum(),
+            units=o.units.fill_null(0).sum(),
+        )
+
+        grid = entries.select(g_id=entries.e_id, g_hour=entries.e_hour).union(
+            orders.select(g_id=orders.o_id, g_hour=orders.o_hour), distinct=True
+        )
+        sh = wh.table("staff_shifts")
+        sh = sh.filter(sh.role == SALES_ROLE)
+        sh = sh.join(stores, sh.store_id == stores.s_id)
+        sh = sh.select(
+            "staff_id",
+            f_id=sh.store_id,
+            f_start=wh.local_time(sh.shift_start, sh.tz),
+            f_end=wh.local_time(sh.shift_end, sh.tz),
+        )
+        on_floor = grid.join(
+            sh,
+            [
+                grid.g_id == sh.f_id,
+                sh.f_start < grid.g_hour + ibis.interval(hours=1),
+                sh.f_end > grid.g_hour,
+            ],
+        )
+        staff = on_floor.group_by(s_id=on_floor.g_id, s_hour=on_floor.g_hour).aggregate(
+            staff=on_floor.staff_id.nunique()
+        )
+
+        t = grid.left_join(entries, [grid.g_id == entries.e_id, grid.g_hour == entries.e_hour])
+        t = t.left_join(orders, [t.g_id == orders.o_id, t.g_hour == orders.o_hour])
+        t = t.left_join(staff, [t.g_id == staff.s_id, t.g_hour == staff.s_hour])
+        return t.select(
+            store_id=t.g_id,
+            hour=t.g_hour,
+            entries=t.entries,
+            transactions=t.transactions.fill_null(0),
+            sales_fen=t.sales_fen.fill_null(0),
+            units=t.units.fill_null(0),
+            staff=t.staff.fill_null(0),
+        )
+
+
+class StorePerformance(_Base):
+    """Per store and local hour or day: traffic, sales, conversion, ATV, UPT, STAR."""
+
+    def __init__(self, wh: Warehouse, query: PerformanceQuery | None = None) -> None:
+        self.query = query or PerformanceQuery()
+        super().__init__(wh, self.query)
+
+    def to_expr(self) -> ir.Table:
+        h = self.hourly_expr()
+        h = h.mutate(bucket=h.hour.truncate(_UNIT[self.query.by]))
+        t = h.group_by("store_id", "bucket").aggregate(
+            entries=h.entries.sum(),
+            transactions=h.transactions.sum(),
+            sales_fen=h.sales_fen.sum(),
+            units=h.units.sum(),
+            staff_hours=h.staff.sum(),
+        )
+        area = self._stores()
+        t = t.join(area, t.store_id == area.s_id)
+        return t.select(
+            "store_id",
+            "bucket",
+            "entries",
+            "transactions",
+            "sales_fen",
+            "units",
+            "staff_hours",
+            conversion=_ratio(t.transactions, t.entries),
+            atv_fen=_ratio(t.sales_fen, t.transactions),
+            upt=_ratio(t.units, t.transactions),
+            sales_per_visitor_fen=_ratio(t.sales_fen, t.entries),
+            sales_per_m2_fen=_ratio(t.sales_fen, t.area),
+            star=_ratio(t.entries, t.staff_hours),
+        ).order_by("store_id", "bucket")
+
+    def calculate(self) -> list[PerformanceRow]:
+        df = self.wh.to_pandas(self.to_expr())
+        return [
+            PerformanceRow(
+                store_id=str(r["store_id"]),
+                bucket=_label(r["bucket"], self.query.by),
+                entries=_int_or_none(r["entries"]),
+                transactions=int(r["transactions"]),
+                sales_fen=int(r["sales_fen"]),
+                units=int(r["units"]),
+                staff_hours=int(r["staff_hours"]),
+                conversion=_float_or_none(r["conversion"]),
+                atv_fen=_float_or_none(r["atv_fen"]),
+                upt=_float_or_none(r["upt"]),
+                sales_per_visitor_fen=_float_or_none(r["sales_per_visitor_fen"]),
+                sales_per_m2_fen=_float_or_none(r["sales_per_m2_fen"]),
+                star=_float_or_none(r["star"]),
+            )
+            for r in df.to_dict(orient="records")
+        ]
+
+
+class StoreBenchmark(_Base):
+    """Per store over the range: the metrics, their ranks, percentiles and targets."""
+
+    def __init__(self, wh: Warehouse, query: BenchmarkQuery | None = None) -> None:
+        self.query = query or BenchmarkQuery()
+        super().__init__(wh, self.query)
+
+    def metrics_expr(self) -> ir.Table:
+        h = self.hourly_expr()
+        days = h.filter(h.entries.notnull())
+        days = days.group_by(d_id=days.store_id).aggregate(days=days.hour.date().nunique())
+        t = h.group_by("store_id").aggregate(
+            entries=h.entries.sum(),
+            transactions=h.transactions.sum(),
+            sales_fen=h.sales_fen.sum(),
+            units=h.units.sum(),
+            staff_hours=h.staff.sum(),
+        )
+        q = self.query
+        summary = StoreSummary(
+            self.wh,
+            StoreSummaryQuery(date_from=q.date_from, date_to=q.date_to, store_ids=q.store_ids),
+        ).to_expr()
+        rep = summary.select(r_id=summary.store_id, rate=summary.repeat_purchase_rate)
+        stores = self._stores()
+        t = stores.left_join(t, stores.s_id == t.store_id)
+        t = t.left_join(days, t.s_id == days.d_id)
+        t = t.left_join(rep, t.s_id == rep.r_id)
+        transactions = t.transactions.fill_null(0)
+        sales = t.sales_fen.fill_null(0)
+        return t.select(
+            store_id=t.s_id,
+            area_m2=t.area,
+            days=t.days.fill_null(0),
+            entries=t.entries,
+            transactions=transactions,
+            sales_fen=sales,
+            units=t.units.fill_null(0),
+            staff_hours=t.staff_hours.fill_null(0),
+            conversion=_ratio(transactions, t.entries),
+            atv_fen=_ratio(sales, transactions),
+            upt=_ratio(t.units.fill_null(0), transactions),
+            sales_per_visitor_fen=_ratio(sales, t.entries),
+            sales_per_m2_fen=_ratio(sales, t.area),
+            traffic_density=_ratio(t.entries, t.area * t.days),
+            repeat_purchase_rate=t.rate,
+            star=_ratio(t.entries, t.staff_hours),
+        )
+
+    def to_expr(self) -> ir.Table:
+        """:meth:`metrics_expr` plus ``<metric>_rank`` and ``<metric>_percentile``."""
+        t = self.metrics_expr()
+        extra: dict[str, ir.Value] = {}
+        for name, higher in METRICS.items():
+            col = t[name]
+            present = col.notnull()
+            key = ibis.desc(col) if higher else ibis.asc(col)
+            # Missing values sit in their own partition so they never take a rank.
+            rank = ibis.rank().over(ibis.window(group_by=present, order_by=key)) + 1
+            n = col.count().over(ibis.window(group_by=present))
+            pct = ibis.ifelse(n > 1, 1.0 - (rank - 1).cast("float64") / (n - 1), 1.0)
+            extra[f"{name}_rank"] = ibis.ifelse(present, rank, ibis.null()).cast("int64")
+            extra[f"{name}_percentile"] = ibis.ifelse(present, pct, ibis.null()).cast("float64")
+        return t.mutate(**extra).order_by("store_id")
+
+    def calculate(self) -> BenchmarkResult:
+        df = self.wh.to_pandas(self.to_expr())
+        targets = self.query.targets.model_dump()
+        stores: dict[str, StoreBenchmarkRow] = {}
+        for r in df.to_dict(orient="records"):
+            sid = str(r["store_id"])
+            row = StoreBenchmarkRow(
+                store_id=sid,
+                area_m2=_float_or_none(r["area_m2"]),
+                days=int(r["days"]),
+                entries=_int_or_none(r["entries"]),
+                transactions=int(r["transactions"]),
+                sales_fen=int(r["sales_fen"]),
+                units=int(r["units"]),
+                staff_hours=int(r["staff_hours"]),
+                star=_float_or_none(r["star"]),
+            )
+            for name in METRICS:
+                value = _float_or_none(r[name])
+                target = targets.get(name)
+                row.metrics[name] = MetricStanding(
+                    value=value,
+                    rank=_int_or_none(r[f"{name}_rank"]),
+                    percentile=_float_or_none(r[f"{name}_percentile"]),
+                    target=target,
+                    vs_target=None if value is None or target is None else value - target,
+                    meets_target=None if value is None or target is None else value >= target,
+                )
+            stores[sid] = row
+        return BenchmarkResult(self.query, stores)
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    store_id: str
+    bucket: str
+    entries: int | None
+    transactions: int
+    sales_fen: int
+    units: int
+    staff_hours: int
+    conversion: float | None
+    atv_fen: float | None
+    upt: float | None
+    sales_per_visitor_fen: float | None
+    sales_per_m2_fen: float | None
+    star: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MetricStanding:
+    value: float | None
+    rank: int | None
+    percentile: float | None
+    target: float | None
+    vs_target: float | None
+    meets_target: bool | None
+
+
+@dataclass
+class StoreBenchmarkRow:
+    store_id: str
+    area_m2: float | None
+    days: int
+    entries: int | None
+    transactions: int
+    sales_fen: int
+    units: int
+    staff_hours: int
+    star: float | None
+    metrics: dict[str, MetricStanding] = field(default_factory=dict)
+
+
+@dataclass
+class BenchmarkResult:
+    query: BenchmarkQuery
+    stores: dict[str, StoreBenchmarkRow]
+
+    def to_dict(self) -> dict[str, Any]:
+        q = self.query
+        return {
+            "from": q.date_from.isoformat() if q.date_from else None,
+            "to": q.date_to.isoformat() if q.date_to else None,
+            "targets": q.targets.model_dump(),
+            "stores": {sid: asdict(s) for sid, s in self.stores.items()},
+        }
+
+
+def _label(value: Any, by: Grain) -> str:
+    text = str(value)
+    return text[:10] if by == "day" else text[:16].replace("T", " ")
+
+
+def _is_missing(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or (str(value) in ("<NA>", "NaT", "nan"))
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if _is_missing(value) else int(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if _is_missing(value) else float(value)

@@ -39,7 +39,6 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, Field, model_validator
 
 from storeops.analytics.store_summary import StoreSummary, StoreSummaryQuery, sale_orders
-from storeops.errors import StoreOpsError
 from storeops.warehouse import Warehouse
 
 Grain = Literal["hour", "day"]
@@ -59,10 +58,6 @@ METRICS: dict[str, bool] = {
     "traffic_density": True,
     "repeat_purchase_rate": True,
 }
-
-
-class PerformanceError(StoreOpsError, ValueError):
-    """Store performance cannot be computed as asked."""
 
 
 class _Range(BaseModel):

@@ -126,6 +126,12 @@ def test_query_must_be_ordered() -> None:
     prev = q.previous()
     assert prev is not None
     assert (prev.date_from, prev.date_to) == (date(2025, 12, 1), date(2025, 12, 31))
+    yoy = q.last_year()
+    assert yoy is not None
+    # January 2026 reaches 2026-01-27, within 21 days of Spring Festival (02-17).
+    assert (yoy[0].date_from, yoy[0].date_to) == (date(2024, 12, 13), date(2025, 1, 12))
+    assert yoy[1].reason == "Spring Festival-aligned"
+    assert TrafficQuery(date_from=date(2026, 1, 1)).last_year() is None
 
 
 @pytest.mark.slow
@@ -145,3 +151,61 @@ def test_demo_recovers_planted_traffic(tmp_path: Path) -> None:
         assert result.stores[store.store_id].capture_rate == pytest.approx(
             store.capture_rate, abs=0.02
         )
+
+
+def test_same_period_last_year(duckdb_workspace: Any) -> None:
+    with duckdb_workspace.warehouse() as wh:
+        _fill(wh)
+        add_rows(
+            wh,
+            "traffic_counts",
+            [
+                count("S1", "E1", "2025-01-05 02:00", 50, 0),  # Sun 01-05: before the range
+                count("S1", "E1", "2025-01-06 02:00", 6, 1),  # Mon 01-06 10:00 local
+                count("S1", "E2", "2025-01-07 15:59", 3, 0),  # Tue 01-07 23:59 local
+                count("S1", "E1", "2025-01-07 16:00", 40, 0),  # Wed 01-08 00:00: after it
+                count("S1", "E1", "2025-01-29 02:00", 20, 0, 60),  # Spring Festival 2025
+                count("S1", "E1", "2025-02-17 02:00", 100, 0),  # 52 weeks before 2026-02-16
+                count("S1", "E1", "2026-02-17 02:00", 30, 0, 70),  # Spring Festival 2026
+            ],
+        )
+        # 2026-01-05 … 06 (Mon, Tue) is far from Spring Festival: Mon 2025-01-06 … Tue 01-07.
+        query = TrafficQuery(date_from=date(2026, 1, 5), date_to=date(2026, 1, 6))
+        yoy = TrafficInsight(wh, query).calculate().to_dict()["last_year"]
+        assert {k: yoy[k] for k in ("from", "to", "reason", "shift_days")} == {
+            "from": "2025-01-06",
+            "to": "2025-01-07",
+            "reason": "weekday-aligned",
+            "shift_days": 364,
+        }
+        assert yoy["stores"]["S1"] == {
+            "entries": 9,
+            "capture_rate": None,
+            "entries_change": 18,  # 27 this year
+            "entries_change_pct": 2.0,
+        }
+        assert yoy["stores"]["S2"] == {
+            "entries": 0,
+            "capture_rate": None,
+            "entries_change": 4,
+            "entries_change_pct": None,
+        }
+
+        # Around Spring Festival 2026 (02-17) the comparison moves to 2025-01-29's days.
+        query = TrafficQuery(date_from=date(2026, 2, 16), date_to=date(2026, 2, 18))
+        result = TrafficInsight(wh, query).calculate()
+        assert result.last_year is not None
+        yoy = result.last_year
+        assert (yoy["from"], yoy["to"], yoy["reason"], yoy["shift_days"]) == (
+            "2025-01-28",
+            "2025-01-30",
+            "Spring Festival-aligned",
+            384,
+        )
+        assert yoy["stores"]["S1"] == {
+            "entries": 20,
+            "capture_rate": 0.25,
+            "entries_change": 10,
+            "entries_change_pct": 0.5,
+        }
+        assert list(yoy["stores"]) == ["S1"]  # S2 has no readings this year

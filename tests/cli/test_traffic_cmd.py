@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tests.analytics.builders import add_rows
 from tests.analytics.test_performance import fill
-from tests.analytics.test_traffic import _fill
+from tests.analytics.test_traffic import _fill, count
 from typer.testing import CliRunner
 
 from storeops.cli.main import app
@@ -17,12 +18,13 @@ runner = CliRunner()
 def test_summary_json(duckdb_workspace: Workspace) -> None:
     with duckdb_workspace.warehouse() as wh:
         _fill(wh)
+        add_rows(wh, "traffic_counts", [count("S1", "E1", "2025-01-06 02:00", 9, 0)])
     root = str(duckdb_workspace.root)
     args = ["traffic", "summary", "-w", root, "--from", "2026-01-05", "--to", "2026-01-06"]
     result = runner.invoke(app, [*args, "--by", "week", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert set(out) == {"from", "to", "by", "buckets", "stores", "previous"}
+    assert set(out) == {"from", "to", "by", "buckets", "stores", "previous", "last_year"}
     assert out["buckets"][0] == {
         "store_id": "S1",
         "bucket": "2026-01-05",
@@ -35,10 +37,22 @@ def test_summary_json(duckdb_workspace: Workspace) -> None:
     assert (s1["entries"], s1["peak_hours"]) == (27, [10])
     assert s1["entrances"]["E2"]["relative_to_busiest"] == 0.5
     assert out["previous"]["stores"]["S1"]["entries"] == 2
+    yoy = out["last_year"]
+    assert (yoy["from"], yoy["to"], yoy["reason"]) == (
+        "2025-01-06",
+        "2025-01-07",
+        "weekday-aligned",
+    )
+    assert yoy["stores"]["S1"]["entries"] == 9
+    assert yoy["stores"]["S1"]["entries_change_pct"] == 2.0  # 27 vs 9
+    assert yoy["stores"]["S2"]["entries_change_pct"] is None
 
     table = runner.invoke(app, [*args, "--store", "S1"])
     assert table.exit_code == 0, table.output
     assert "10:00" in table.stdout
+    assert "vs last year" in table.stdout
+    assert "+200.0%" in table.stdout
+    assert "2025-01-06 … 2025-01-07 (weekday-aligned)" in table.stdout
 
 
 def test_defaults_to_the_last_four_weeks_and_checks_by(duckdb_workspace: Workspace) -> None:

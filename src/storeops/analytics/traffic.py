@@ -17,7 +17,10 @@ and weeks start on Monday. Over an optional range of local days (``date_from`` �
 - **entrance share** (出入口占比) — an entrance's entries / the store's entries, and
   relative to the store's busiest entrance (side door at 0.45 of the main door);
 - **previous period** (环比) — the same numbers for the equally long range of days
-  just before ``date_from`` (needs both ends of the range).
+  just before ``date_from`` (needs both ends of the range);
+- **same period last year** (同比) — the same numbers for last year's comparable range,
+  weekday-aligned (364 days back) or Spring Festival-aligned near Spring Festival
+  (:func:`storeops.analytics.retail_calendar.last_year_range`; needs both ends).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, Field, model_validator
 
+from storeops.analytics.retail_calendar import ComparableRange, last_year_range
 from storeops.errors import StoreOpsError
 from storeops.warehouse import Warehouse
 
@@ -69,6 +73,14 @@ class TrafficQuery(BaseModel):
                 "date_to": self.date_from - timedelta(days=1),
             }
         )
+
+    def last_year(self) -> tuple[TrafficQuery, ComparableRange] | None:
+        """Last year's comparable range (see ``retail_calendar``); None without both ends."""
+        if self.date_from is None or self.date_to is None:
+            return None
+        span = last_year_range(self.date_from, self.date_to)
+        query = self.model_copy(update={"date_from": span.date_from, "date_to": span.date_to})
+        return query, span
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -221,7 +233,20 @@ class TrafficInsight:
         if prev_query is not None:
             prev = self.wh.to_pandas(TrafficInsight(self.wh, prev_query).totals_expr())
             previous = _compare(stores, prev, prev_query)
-        return TrafficResult(self.query, rows, stores, previous)
+        last_year: dict[str, Any] | None = None
+        yoy = self.query.last_year()
+        if yoy is not None:
+            yoy_query, span = yoy
+            before = self.wh.to_pandas(TrafficInsight(self.wh, yoy_query).totals_expr())
+            compared = _compare(stores, before, yoy_query)
+            last_year = {
+                "from": compared["from"],
+                "to": compared["to"],
+                "reason": span.reason,
+                "shift_days": span.shift_days,
+                "stores": compared["stores"],
+            }
+        return TrafficResult(self.query, rows, stores, previous, last_year)
 
 
 @dataclass
@@ -260,6 +285,7 @@ class TrafficResult:
     buckets: list[BucketRow]
     stores: dict[str, StoreTraffic]
     previous: dict[str, Any] | None
+    last_year: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         q = self.query
@@ -270,6 +296,7 @@ class TrafficResult:
             "buckets": [asdict(r) for r in self.buckets],
             "stores": {sid: asdict(s) for sid, s in self.stores.items()},
             "previous": self.previous,
+            "last_year": self.last_year,
         }
 
 

@@ -81,17 +81,21 @@ def summary(
         )
     console.print(buckets)
     prev = (result.previous or {}).get("stores", {})
+    yoy = (result.last_year or {}).get("stores", {})
     totals = Table(
         "store",
         "entries",
         "vs previous",
+        "vs last year",
         "capture",
         "peak hours",
         "entrances (share, vs busiest)",
         title=f"Stores {start} … {end}",
+        caption=_last_year_caption(result.last_year),
     )
     for sid, s in result.stores.items():
         change = prev.get(sid, {}).get("entries_change_pct")
+        yoy_change = yoy.get(sid, {}).get("entries_change_pct")
         doors = ", ".join(
             f"{e} {_pct(v.share)} {v.relative_to_busiest or 0:.2f}" for e, v in s.entrances.items()
         )
@@ -99,11 +103,19 @@ def summary(
             sid,
             str(s.entries),
             "—" if change is None else f"{change:+.1%}",
+            "—" if yoy_change is None else f"{yoy_change:+.1%}",
             _pct(s.capture_rate),
             ", ".join(f"{h:02d}:00" for h in s.peak_hours),
             doors,
         )
     console.print(totals)
+
+
+def _last_year_caption(last_year: dict[str, object] | None) -> str | None:
+    """Which days of last year the "vs last year" column compares with, and why."""
+    if not last_year:
+        return None
+    return f"vs last year: {last_year['from']} … {last_year['to']} ({last_year['reason']})"
 
 
 def _range(

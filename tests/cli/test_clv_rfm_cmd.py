@@ -141,7 +141,7 @@ def test_lifecycle_json(shop: Workspace) -> None:
             "--from",
             "2025-07-01",
             "--to",
-            "2026-01-01",
+            "2025-12-31",
             "--json",
             "--workspace",
             str(shop.root),

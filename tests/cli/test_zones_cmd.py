@@ -18,7 +18,7 @@ def test_zones_json(duckdb_workspace: Workspace) -> None:
         fill(wh)
     result = runner.invoke(
         app,
-        ["zones", "-w", str(duckdb_workspace.root), "--from", "2026-01-01", "--to", "2026-01-07"],
+        ["zones", "-w", str(duckdb_workspace.root), "--from", "2026-01-01", "--to", "2026-01-06"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -39,6 +39,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, Field, model_validator
 
 from storeops.analytics.store_summary import StoreSummary, StoreSummaryQuery, sale_orders
+from storeops.analytics.values import bucket_label, float_or_none, int_or_none
 from storeops.warehouse import Warehouse
 
 Grain = Literal["hour", "day"]
@@ -223,18 +224,18 @@ class StorePerformance(_Base):
         return [
             PerformanceRow(
                 store_id=str(r["store_id"]),
-                bucket=_label(r["bucket"], self.query.by),
-                entries=_int_or_none(r["entries"]),
+                bucket=bucket_label(r["bucket"], self.query.by),
+                entries=int_or_none(r["entries"]),
                 transactions=int(r["transactions"]),
                 sales_fen=int(r["sales_fen"]),
                 units=int(r["units"]),
                 staff_hours=int(r["staff_hours"]),
-                conversion=_float_or_none(r["conversion"]),
-                atv_fen=_float_or_none(r["atv_fen"]),
-                upt=_float_or_none(r["upt"]),
-                sales_per_visitor_fen=_float_or_none(r["sales_per_visitor_fen"]),
-                sales_per_m2_fen=_float_or_none(r["sales_per_m2_fen"]),
-                star=_float_or_none(r["star"]),
+                conversion=float_or_none(r["conversion"]),
+                atv_fen=float_or_none(r["atv_fen"]),
+                upt=float_or_none(r["upt"]),
+                sales_per_visitor_fen=float_or_none(r["sales_per_visitor_fen"]),
+                sales_per_m2_fen=float_or_none(r["sales_per_m2_fen"]),
+                star=float_or_none(r["star"]),
             )
             for r in df.to_dict(orient="records")
         ]
@@ -313,22 +314,22 @@ class StoreBenchmark(_Base):
             sid = str(r["store_id"])
             row = StoreBenchmarkRow(
                 store_id=sid,
-                area_m2=_float_or_none(r["area_m2"]),
+                area_m2=float_or_none(r["area_m2"]),
                 days=int(r["days"]),
-                entries=_int_or_none(r["entries"]),
+                entries=int_or_none(r["entries"]),
                 transactions=int(r["transactions"]),
                 sales_fen=int(r["sales_fen"]),
                 units=int(r["units"]),
                 staff_hours=int(r["staff_hours"]),
-                star=_float_or_none(r["star"]),
+                star=float_or_none(r["star"]),
             )
             for name in METRICS:
-                value = _float_or_none(r[name])
+                value = float_or_none(r[name])
                 target = targets.get(name)
                 row.metrics[name] = MetricStanding(
                     value=value,
-                    rank=_int_or_none(r[f"{name}_rank"]),
-                    percentile=_float_or_none(r[f"{name}_percentile"]),
+                    rank=int_or_none(r[f"{name}_rank"]),
+                    percentile=float_or_none(r[f"{name}_percentile"]),
                     target=target,
                     vs_target=None if value is None or target is None else value - target,
                     meets_target=None if value is None or target is None else value >= target,
@@ -394,24 +395,3 @@ class BenchmarkResult:
             "targets": q.targets.model_dump(),
             "stores": {sid: asdict(s) for sid, s in self.stores.items()},
         }
-
-
-def _label(value: Any, by: Grain) -> str:
-    text = str(value)
-    return text[:10] if by == "day" else text[:16].replace("T", " ")
-
-
-def _is_missing(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and value != value)
-        or (str(value) in ("<NA>", "NaT", "nan"))
-    )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if _is_missing(value) else int(value)
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if _is_missing(value) else float(value)

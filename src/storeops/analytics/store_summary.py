@@ -26,6 +26,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, Field, model_validator
 
+from storeops.analytics.values import float_or_none, int_or_none
 from storeops.errors import StoreOpsError
 from storeops.warehouse import Warehouse
 
@@ -156,33 +157,17 @@ class StoreSummary:
                 StoreSummaryRow(
                     store_id=str(rec["store_id"]),
                     name=str(rec["name"]),
-                    entries=_int_or_none(rec["entries"]),
+                    entries=int_or_none(rec["entries"]),
                     transactions=int(rec["transactions"]),
                     sales_fen=int(rec["sales_fen"]),
-                    conversion=_float_or_none(rec["conversion"]),
-                    atv_fen=_float_or_none(rec["atv_fen"]),
+                    conversion=float_or_none(rec["conversion"]),
+                    atv_fen=float_or_none(rec["atv_fen"]),
                     customers=int(rec["customers"]),
                     repeat_customers=int(rec["repeat_customers"]),
-                    repeat_purchase_rate=_float_or_none(rec["repeat_purchase_rate"]),
+                    repeat_purchase_rate=float_or_none(rec["repeat_purchase_rate"]),
                 )
             )
         return rows
-
-
-def _is_missing(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and value != value)
-        or (str(value) in ("<NA>", "NaT", "nan"))
-    )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if _is_missing(value) else int(value)
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if _is_missing(value) else float(value)
 
 
 def store_summary(

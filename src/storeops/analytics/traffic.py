@@ -34,6 +34,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, Field, model_validator
 
 from storeops.analytics.retail_calendar import ComparableRange, last_year_range
+from storeops.analytics.values import bucket_label, float_or_none, int_or_none, is_missing
 from storeops.errors import StoreOpsError
 from storeops.warehouse import Warehouse
 
@@ -201,8 +202,8 @@ class TrafficInsight:
                 days=int(rec["days"]),
                 entries=int(rec["entries"]),
                 exits=int(rec["exits"]),
-                passers_by=_int_or_none(rec["passers_by"]),
-                capture_rate=_float_or_none(rec["capture_rate"]),
+                passers_by=int_or_none(rec["passers_by"]),
+                capture_rate=float_or_none(rec["capture_rate"]),
             )
         for rec in peaks.to_dict(orient="records"):
             store = stores.get(str(rec["store_id"]))
@@ -214,17 +215,17 @@ class TrafficInsight:
             if store is not None:
                 store.entrances[str(rec["entrance_id"])] = EntranceShare(
                     entries=int(rec["entries"]),
-                    share=_float_or_none(rec["share"]),
-                    relative_to_busiest=_float_or_none(rec["relative_to_busiest"]),
+                    share=float_or_none(rec["share"]),
+                    relative_to_busiest=float_or_none(rec["relative_to_busiest"]),
                 )
         rows = [
             BucketRow(
                 store_id=str(rec["store_id"]),
-                bucket=_label(rec["bucket"], self.query.by),
+                bucket=bucket_label(rec["bucket"], self.query.by),
                 entries=int(rec["entries"]),
                 exits=int(rec["exits"]),
-                passers_by=_int_or_none(rec["passers_by"]),
-                capture_rate=_float_or_none(rec["capture_rate"]),
+                passers_by=int_or_none(rec["passers_by"]),
+                capture_rate=float_or_none(rec["capture_rate"]),
             )
             for rec in buckets.to_dict(orient="records")
         ]
@@ -310,7 +311,7 @@ def _compare(
         entries = int(rec["entries"]) if rec is not None else 0
         per_store[sid] = {
             "entries": entries,
-            "capture_rate": _float_or_none(rec["capture_rate"]) if rec is not None else None,
+            "capture_rate": float_or_none(rec["capture_rate"]) if rec is not None else None,
             "entries_change": cur.entries - entries,
             "entries_change_pct": (cur.entries - entries) / entries if entries else None,
         }
@@ -322,31 +323,8 @@ def _compare(
     }
 
 
-def _label(value: Any, by: Bucket) -> str:
-    text = str(value)
-    if by in ("day", "week", "month"):
-        return text[:10]
-    return text[:16].replace("T", " ")
-
-
-def _is_missing(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and value != value)
-        or (str(value) in ("<NA>", "NaT", "nan"))
-    )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if _is_missing(value) else int(value)
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if _is_missing(value) else float(value)
-
-
 def last_traffic_day(wh: Warehouse, store_ids: tuple[str, ...] | None = None) -> date | None:
     """The latest local day with counter readings (None when there are none)."""
     tc = TrafficInsight(wh, TrafficQuery(store_ids=store_ids)).counts()
     value = wh.execute(tc.day.max())
-    return None if _is_missing(value) else date.fromisoformat(str(value)[:10])
+    return None if is_missing(value) else date.fromisoformat(str(value)[:10])

@@ -32,6 +32,13 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
 ]
 
+StoreOption = Annotated[str | None, typer.Option("--store", help="Only this store.")]
+SinceOption = Annotated[str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")]
+#: An inclusive last day, as store managers say "from the 1st to the 28th".
+UntilOption = Annotated[
+    str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
+]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -19,6 +19,8 @@ from storeops.analytics.store_summary import (
 )
 from storeops.cli.common import (
     JsonOption,
+    SinceOption,
+    UntilOption,
     WorkspaceOption,
     console,
     handle_errors,
@@ -158,12 +160,8 @@ def demo(
 
 @handle_errors
 def summary(
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
-    ] = None,
+    date_from: SinceOption = None,
+    date_to: UntilOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:

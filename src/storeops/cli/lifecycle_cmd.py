@@ -11,6 +11,8 @@ from rich.table import Table
 from storeops.analytics.lifecycle import STATUSES, LifecycleInsight, LifecycleQuery, Period
 from storeops.cli.common import (
     JsonOption,
+    SinceOption,
+    UntilOption,
     WorkspaceOption,
     console,
     handle_errors,
@@ -23,10 +25,8 @@ from storeops.marts.clv_scores import default_as_of
 @handle_errors
 def lifecycle(
     period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
-    since: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    until: Annotated[
-        str | None, typer.Option("--to", help="End day (exclusive), YYYY-MM-DD.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     store: Annotated[str | None, typer.Option(help="Only purchases in this store.")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
@@ -36,7 +36,8 @@ def lifecycle(
         raise typer.BadParameter("period must be day, week or month", param_hint="--period")
     ws = workspace_from(workspace)
     with ws.warehouse() as wh:
-        end = date.fromisoformat(until) if until else default_as_of(wh)
+        # --to is the last day shown; the query's end is exclusive.
+        end = date.fromisoformat(until) + timedelta(days=1) if until else default_as_of(wh)
         start = date.fromisoformat(since) if since else end - timedelta(days=182)
         query = LifecycleQuery(period=_period(period), since=start, until=end, store_id=store)
         result = LifecycleInsight(wh, query).calculate()

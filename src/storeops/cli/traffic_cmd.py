@@ -25,6 +25,9 @@ from storeops.analytics.traffic import (
 )
 from storeops.cli.common import (
     JsonOption,
+    SinceOption,
+    StoreOption,
+    UntilOption,
     WorkspaceOption,
     console,
     handle_errors,
@@ -42,13 +45,9 @@ traffic_app = typer.Typer(help="Foot traffic from people counters.", no_args_is_
 @traffic_app.command("summary")
 @handle_errors
 def summary(
-    store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
-    ] = None,
+    store: StoreOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     by: Annotated[str, typer.Option(help="hour, day, week or month.")] = "day",
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
@@ -134,13 +133,9 @@ def _range(
 @traffic_app.command("performance")
 @handle_errors
 def performance(
-    store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
-    ] = None,
+    store: StoreOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     by: Annotated[str, typer.Option(help="hour or day.")] = "day",
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
@@ -188,12 +183,8 @@ def performance(
 @traffic_app.command("benchmark")
 @handle_errors
 def benchmark(
-    since: Annotated[
-        str | None, typer.Option("--from", help="First local day, YYYY-MM-DD.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:

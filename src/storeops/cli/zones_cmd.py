@@ -11,6 +11,9 @@ from rich.table import Table
 from storeops.analytics.zones import ZoneInsight, ZoneQuery, last_sighting_day
 from storeops.cli.common import (
     JsonOption,
+    SinceOption,
+    StoreOption,
+    UntilOption,
     WorkspaceOption,
     console,
     handle_errors,
@@ -21,11 +24,9 @@ from storeops.cli.common import (
 
 @handle_errors
 def zones(
-    store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
-    since: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    until: Annotated[
-        str | None, typer.Option("--to", help="End day (exclusive), YYYY-MM-DD.")
-    ] = None,
+    store: StoreOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     gap: Annotated[float, typer.Option(help="Minutes between sightings that end a visit.")] = 10,
     min_rssi: Annotated[int, typer.Option(help="Ignore sightings weaker than this (dBm).")] = -80,
     max_days: Annotated[
@@ -40,9 +41,9 @@ def zones(
     """Dwell time, visits and heat per zone, and zone-to-zone transitions."""
     ws = workspace_from(workspace)
     with ws.warehouse() as wh:
-        end = (
-            date.fromisoformat(until) if until else last_sighting_day(wh, store) + timedelta(days=1)
-        )
+        # --to is the last day shown; the query's end is exclusive.
+        last = date.fromisoformat(until) if until else last_sighting_day(wh, store)
+        end = last + timedelta(days=1)
         start = date.fromisoformat(since) if since else end - timedelta(days=28)
         query = ZoneQuery(
             since=start,
@@ -67,7 +68,7 @@ def zones(
         "p90 min",
         "visits/m²",
         "dwell min/m²",
-        title=f"Zones {start} to {end} (exclusive)",
+        title=f"Zones {start} to {last}",
     )
     data = result.to_json()
     for r in data["zones"]:

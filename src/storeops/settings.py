@@ -23,6 +23,10 @@ from storeops.errors import ConfigError
 
 SETTINGS_FILE = "storeops.toml"
 
+#: Property / trait names the collector treats as phone numbers or e-mail addresses.
+COLLECTOR_PII_KEYS = ("phone", "mobile", "tel", "telephone", "cellphone", "phone_number")
+COLLECTOR_PII_KEYS += ("mobile_phone", "email", "e_mail", "email_address", "mail")
+
 
 class Settings(BaseSettings):
     """Settings of one workspace."""
@@ -61,6 +65,34 @@ class Settings(BaseSettings):
         default=None, description="HMAC key of the blind indexes used to match personal data."
     )
     session_key: SecretStr | None = Field(default=None, description="Signs web sessions.")
+    collector_pii_policy: Literal["hash", "drop"] = Field(
+        default="hash",
+        description=(
+            "Phone numbers and e-mail addresses in collected event properties and traits: "
+            "'hash' replaces them with their blind index, 'drop' removes them."
+        ),
+    )
+    collector_pii_keys: list[str] = Field(
+        default_factory=lambda: list(COLLECTOR_PII_KEYS),
+        description=(
+            "Property and trait names the collector treats as personal data (compared "
+            "ignoring case, '_', '-' and spaces); e-mail addresses are caught under any name."
+        ),
+    )
+    collector_segment_seconds: float = Field(
+        default=10.0, gt=0, description="The collector starts a new spool segment this often."
+    )
+    collector_load_interval_seconds: float = Field(
+        default=60.0, gt=0, le=60, description="`storeops serve` loads the spool this often."
+    )
+    collector_dedupe_hours: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "Loaded spool segments are kept this long so repeated messageIds are dropped at "
+            "the door after a restart (the loader drops older repeats against the warehouse)."
+        ),
+    )
 
     @field_validator("default_timezone")
     @classmethod

@@ -19,7 +19,12 @@ CANONICAL = {
 
 def test_registry_holds_the_canonical_and_bookkeeping_tables() -> None:
     assert set(TABLES.importable_names) == CANONICAL
-    assert {t.name for t in TABLES if t.system} == {"load_records", "quarantine"}
+    assert {t.name for t in TABLES if t.system} == {
+        "load_records",
+        "quarantine",
+        "collector_batches",
+        "failed_events",
+    }
 
 
 @pytest.mark.parametrize("table", list(TABLES), ids=lambda t: t.name)

@@ -68,3 +68,16 @@ audit_log = Table(
     Column("target", String(256), nullable=False),
     Column("detail", JSON, nullable=True),
 )
+
+#: Collector sources: one write key each, stored only as its SHA-256 (the key itself
+#: is shown once, at creation). A revoked source keeps its row for the audit trail.
+collector_sources = Table(
+    "collector_sources",
+    metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)

@@ -434,4 +434,45 @@ TABLES.register(TableSchema(
     ("load_id", "line"),
     system=True,
 ))
+
+# --- bookkeeping tables written by the collector's spool loader ----------------------
+TABLES.register(TableSchema(
+    "collector_batches",
+    "One row per collector request: received = accepted + duplicates + failed.",
+    (
+        _c("batch_id", "string", "Request id given by the collector."),
+        _c("source_id", "string", "Source of the write key; empty when unauthorized.",
+           required=False),
+        _c("endpoint", "string", "API call, e.g. 'batch' or 'track'."),
+        _c("received_at", "timestamp", "When the collector received the request (UTC)."),
+        _c("status", "int64", "HTTP status of the answer."),
+        _c("received", "int64", "Events in the request (1 for a request refused whole)."),
+        _c("accepted", "int64", "Events written to the spool."),
+        _c("duplicates", "int64", "Events dropped at the door as repeated messageIds."),
+        _c("failed", "int64", "Events written to failed_events."),
+        _c("loaded", "int64", "Accepted events the loader added to events."),
+        _c("load_duplicates", "int64",
+           "Accepted events the loader found already stored (repeats older than the "
+           "door's window)."),
+        _c("segment", "string", "Spool segment file the request was read from."),
+    ),
+    ("batch_id",),
+    system=True,
+))
+TABLES.register(TableSchema(
+    "failed_events", "Events the collector refused, with the reason and the raw payload.",
+    (
+        _c("batch_id", "string", "Request that carried the event."),
+        _c("position", "int64", "Index of the event in the batch; -1 for a whole request."),
+        _c("source_id", "string", "Source of the write key.", required=False),
+        _c("received_at", "timestamp", "When the collector received it (UTC)."),
+        _c("message_id", "string", "messageId, when it had one.", required=False),
+        _c("type", "string", "Segment call type, when it had one.", required=False),
+        _c("code", "string", "Stable reason code, e.g. 'bad_timestamp'."),
+        _c("reason", "string", "What is wrong and how to fix it."),
+        _c("raw", "string", "The event (or request body) as received, up to 64 KiB."),
+    ),
+    ("batch_id", "position"),
+    system=True,
+))
 # fmt: on

@@ -8,6 +8,8 @@ The steps, all as one Ibis expression per result (window functions, no row loops
    seen on more than ``max_days_seen`` distinct local days, or present (first to last
    sighting) more than ``max_daily_hours`` on any one local day. Shoppers come for
    minutes, a few times a month; staff phones and tills are there all day, every day.
+   With ``fixed_per_week`` the test runs per local week (Monday start) instead of over
+   the whole window, so a day's result depends on its own week only (the daily mart).
 3. **Visits**: the sightings of one device in one store, ordered by time, split
    wherever the gap to the previous sighting exceeds ``gap_minutes``. A gap of
    exactly ``gap_minutes`` stays within the visit.
@@ -60,13 +62,18 @@ class ZoneQuery(BaseModel):
     since: date = Field(description="First local day (inclusive).")
     until: date = Field(description="Last local day (exclusive).")
     store_id: str | None = None
-    gap_minutes: float = Field(10.0, gt=0, description="A longer gap starts a new visit.")
-    min_rssi: int = Field(-80, le=0, description="Sightings below this (dBm) are ignored.")
+    gap_minutes: float = Field(default=10.0, gt=0, description="A longer gap starts a new visit.")
+    min_rssi: int = Field(default=-80, le=0, description="Sightings below this (dBm) are ignored.")
     max_days_seen: int = Field(
-        5, ge=1, description="A device seen on more local days is staff / fixed."
+        default=5, ge=1, description="A device seen on more local days is staff / fixed."
     )
     max_daily_hours: float = Field(
-        4.0, gt=0, description="A device present longer on one local day is staff / fixed."
+        default=4.0, gt=0, description="A device present longer on one local day is staff / fixed."
+    )
+    fixed_per_week: bool = Field(
+        default=False,
+        description="Judge staff / fixed devices per local week (Monday start) instead of "
+        "over the whole window, so a day's numbers depend only on its own week.",
     )
 
     @model_validator(mode="after")
@@ -111,24 +118,34 @@ def sightings(wh: Warehouse, q: ZoneQuery) -> ir.Table:
     return s.filter((s.day >= q.since) & (s.day < q.until))
 
 
+def _device_keys(q: ZoneQuery) -> list[str]:
+    return ["store_id", "device_hash", *(["week"] if q.fixed_per_week else [])]
+
+
 def fixed_devices(s: ir.Table, q: ZoneQuery) -> ir.Table:
-    """``store_id, device_hash`` of staff and always-present devices (see module doc)."""
-    daily = s.group_by("store_id", "device_hash", "day").aggregate(
-        span_s=_seconds(s.ts.max(), s.ts.min())
-    )
-    per_device = daily.group_by("store_id", "device_hash").aggregate(
+    """``store_id, device_hash`` (and ``week`` with ``fixed_per_week``) of staff and
+    always-present devices (see module doc)."""
+    keys = _device_keys(q)
+    if q.fixed_per_week:
+        s = s.mutate(week=s.day.truncate("W"))
+    daily = s.group_by(*keys, "day").aggregate(span_s=_seconds(s.ts.max(), s.ts.min()))
+    per_device = daily.group_by(*keys).aggregate(
         days=daily.day.nunique(), longest_s=daily.span_s.max()
     )
     return per_device.filter(
         (per_device.days > q.max_days_seen) | (per_device.longest_s > q.max_daily_hours * 3600)
-    ).select("store_id", "device_hash")
+    ).select(*keys)
 
 
 def visit_sightings(wh: Warehouse, q: ZoneQuery) -> ir.Table:
     """Shopper sightings with a ``visit`` number per (store, device), counted from 1."""
     s = sightings(wh, q)
     fixed = fixed_devices(s, q)
-    s = s.anti_join(fixed, ["store_id", "device_hash"])
+    if q.fixed_per_week:
+        s = s.mutate(week=s.day.truncate("W"))
+        s = s.anti_join(fixed, _device_keys(q)).drop("week")
+    else:
+        s = s.anti_join(fixed, _device_keys(q))
     # zone_id breaks ties between sensors that saw the device in the same second.
     w = ibis.window(group_by=[s.store_id, s.device_hash], order_by=[s.ts, s.zone_id])
     prev = s.ts.lag().over(w)
@@ -139,10 +156,11 @@ def visit_sightings(wh: Warehouse, q: ZoneQuery) -> ir.Table:
 
 
 def zone_stays(wh: Warehouse, q: ZoneQuery) -> ir.Table:
-    """One row per visit and zone: ``first``, ``last``, ``sightings`` and ``dwell_s``."""
+    """One row per visit and zone: ``first``, ``last``, ``sightings``, ``dwell_s`` and
+    ``day`` (the local day of the stay's first sighting)."""
     v = visit_sightings(wh, q)
     stays = v.group_by("store_id", "device_hash", "visit", "zone_id").aggregate(
-        first=v.ts.min(), last=v.ts.max(), sightings=v.ts.count()
+        first=v.ts.min(), last=v.ts.max(), sightings=v.ts.count(), day=v.day.min()
     )
     return stays.mutate(dwell_s=_seconds(stays["last"], stays["first"]))
 
@@ -203,8 +221,11 @@ class ZoneInsight:
         self.query = query
 
     def to_expr(self) -> ir.Table:
-        stays = zone_stays(self.wh, self.query)
-        per_zone = stays.group_by("store_id", "zone_id").aggregate(
+        return self.per_zone_expr(zone_stays(self.wh, self.query))
+
+    def per_zone_expr(self, stays: ir.Table, *keys: str) -> ir.Table:
+        """Visits, dwell and heat per store and zone (and ``keys``) from :func:`zone_stays`."""
+        per_zone = stays.group_by("store_id", "zone_id", *keys).aggregate(
             visits=stays.count(),
             mean_dwell_s=stays.dwell_s.mean(),
             median_dwell_s=stays.dwell_s.quantile(0.5),
@@ -221,7 +242,8 @@ class ZoneInsight:
             visits_per_m2=j.visits / area,
             dwell_s_per_m2=j.total_dwell_s / area,
         )
-        return j.select(*ZONE_COLUMNS).order_by("store_id", "zone_id")
+        columns = [*ZONE_COLUMNS[:2], *keys, *ZONE_COLUMNS[2:]]
+        return j.select(*columns).order_by("store_id", "zone_id", *keys)
 
     def transitions_expr(self) -> ir.Table:
         v = visit_sightings(self.wh, self.query)

@@ -34,6 +34,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
+from storeops.marts.traffic_daily import build_daily_marts
 from storeops.warehouse import Warehouse
 
 #: Days shown when --from is not given (four whole weeks ending at --to).
@@ -218,6 +219,43 @@ def benchmark(
                 ("—" if m.target is None else _num(m.target)) + hit,
             )
     console.print(table)
+
+
+@traffic_app.command("marts")
+@handle_errors
+def marts(
+    since: SinceOption = None,
+    until: UntilOption = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the daily traffic, store-performance and zone marts (all days by default)."""
+    start, end = _day(since, "--from"), _day(until, "--to")
+    if start and end and start > end:
+        raise TrafficError(f"--from {start} is after --to {end}; swap them")
+    with workspace_from(workspace).warehouse() as wh:
+        built = build_daily_marts(wh, start, end)
+    if as_json:
+        print_json(
+            {
+                "from": start.isoformat() if start else None,
+                "to": end.isoformat() if end else None,
+                "marts": [b.to_dict() for b in built],
+            }
+        )
+        return
+    days = f"{start or 'first day'} … {end or 'last day'}" if start or end else "all days"
+    table = Table("mart", "rows written", title=f"Daily marts rebuilt: {days}")
+    for b in built:
+        table.add_row(b.mart, f"{b.rows:,}")
+    console.print(table)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise TrafficError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _num(value: float | None) -> str:

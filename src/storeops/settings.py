@@ -24,8 +24,19 @@ from storeops.errors import ConfigError
 SETTINGS_FILE = "storeops.toml"
 
 #: Property / trait names the collector treats as phone numbers or e-mail addresses.
-COLLECTOR_PII_KEYS = ("phone", "mobile", "tel", "telephone", "cellphone", "phone_number")
-COLLECTOR_PII_KEYS += ("mobile_phone", "email", "e_mail", "email_address", "mail")
+COLLECTOR_PII_KEYS: tuple[str, ...] = (
+    "phone",
+    "mobile",
+    "tel",
+    "telephone",
+    "cellphone",
+    "phone_number",
+    "mobile_phone",
+    "email",
+    "e_mail",
+    "email_address",
+    "mail",
+)
 
 
 class Settings(BaseSettings):

@@ -31,6 +31,9 @@ COMMAND_MODULES = (
     "storeops.cli.churn_cmd",
     "storeops.cli.traffic_cmd",
     "storeops.cli.zones_cmd",
+    "storeops.cli.serve_cmd",
+    "storeops.cli.sources_cmd",
+    "storeops.cli.collector_cmd",
 )
 
 for module_name in COMMAND_MODULES:

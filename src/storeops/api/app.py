@@ -1,0 +1,65 @@
+"""``create_app(workspace)``: the FastAPI application behind ``storeops serve``.
+
+Resources plug in through :data:`ROUTE_MODULES` (a registry, like the CLI's
+``COMMAND_MODULES``): each module exposes ``router`` (an ``APIRouter``) and may expose
+``lifespan(app)``, an async context manager for what it runs in the background (the
+collector's spool writer and loader). Lifespans start in list order and stop in
+reverse.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from types import ModuleType
+
+from fastapi import FastAPI
+
+from storeops import __version__
+from storeops.workspace import Workspace
+
+#: Route modules mounted by :func:`create_app`, in this order.
+ROUTE_MODULES: tuple[str, ...] = ("storeops.api.routes.collector",)
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    route_modules: Sequence[str] = ROUTE_MODULES,
+    background_jobs: bool = True,
+) -> FastAPI:
+    """The API for ``workspace``.
+
+    ``background_jobs=False`` keeps the modules' schedulers (e.g. the spool loader)
+    from running; tests use it to drive jobs themselves.
+    """
+    modules: list[ModuleType] = [importlib.import_module(name) for name in route_modules]
+    lifespans: list[Lifespan] = [m.lifespan for m in modules if hasattr(m, "lifespan")]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for enter in lifespans:
+                await stack.enter_async_context(enter(app))
+            yield
+
+    app = FastAPI(
+        title="storeops",
+        version=__version__,
+        lifespan=lifespan,
+        # The collector answers in Segment's own shapes; docs stay available.
+        docs_url="/docs",
+    )
+    app.state.workspace = workspace
+    app.state.background_jobs = background_jobs
+    for module in modules:
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

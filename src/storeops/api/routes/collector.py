@@ -1,0 +1,96 @@
+"""Segment HTTP tracking API: ``POST /v1/batch`` and the single-call endpoints.
+
+Handlers stay thin: the raw body and headers go to :class:`Collector`, which owns
+validation, the dedupe window and the durable spool write. Bodies are read as bytes
+(no pydantic model): a batch of 100 events is parsed once, with stdlib ``json``, on
+the hot path. The ``lifespan`` starts the collector and the scheduler that loads the
+spool into the warehouse every ``collector_load_interval_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+
+from storeops.collector import ENDPOINTS, Collector, load_spool
+from storeops.errors import StoreOpsError
+
+log = logging.getLogger("storeops.collector")
+
+router = APIRouter(prefix="/v1", tags=["collector"])
+
+
+def get_collector(request: Request) -> Collector:
+    collector: Collector | None = getattr(request.app.state, "collector", None)
+    if collector is None:
+        problem = getattr(request.app.state, "collector_problem", "the collector is not running")
+        raise HTTPException(status_code=503, detail=problem)
+    return collector
+
+
+CollectorDep = Annotated[Collector, Depends(get_collector)]
+
+
+def _endpoint(call: str) -> None:
+    async def receive(request: Request, collector: CollectorDep) -> Response:
+        answer = await collector.ingest(call, await request.body(), request.headers)
+        return Response(answer.content, answer.status, media_type="application/json")
+
+    receive.__name__ = f"collect_{call}"
+    router.add_api_route(
+        f"/{call}",
+        receive,
+        methods=["POST"],
+        summary=f"Segment {call} call",
+        response_class=Response,
+    )
+
+
+for _call in ENDPOINTS:
+    _endpoint(_call)
+
+
+async def _load_every(collector: Collector, seconds: float) -> None:
+    """The scheduler's spool job: seal the active segment, then load what is sealed."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(collector.writer.rotate_and_wait)
+            report = await asyncio.to_thread(load_spool, collector.ws)
+            if report.batches:
+                log.info("spool loaded: %s", report.to_dict())
+        except (StoreOpsError, OSError) as exc:  # e.g. the warehouse is locked: next round
+            log.warning("spool load failed, retrying in %.0fs: %s", seconds, exc)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the collector (spool writer) and, unless disabled, its loader schedule."""
+    try:
+        collector = Collector(app.state.workspace).start()
+    except StoreOpsError as exc:
+        # E.g. no blind-index key for the PII policy: the rest of the API still serves,
+        # and every collector call answers 503 with this message.
+        app.state.collector_problem = f"the collector is not running: {exc}"
+        log.error(app.state.collector_problem)
+        yield
+        return
+    app.state.collector = collector
+    job = None
+    if app.state.background_jobs:
+        interval = app.state.workspace.settings.collector_load_interval_seconds
+        job = asyncio.create_task(_load_every(collector, interval))
+    try:
+        yield
+    finally:
+        if job is not None:
+            job.cancel()
+            with suppress(asyncio.CancelledError):
+                await job
+        app.state.collector = None
+        await asyncio.to_thread(collector.close)

@@ -261,3 +261,29 @@ def test_funnel_equals_reference_duckdb(duck: Warehouse, case: Any) -> None:
 @given(case=funnel_cases(max_people=60))
 def test_funnel_equals_reference_spark(spark_wh: Warehouse, case: Any) -> None:
     check_against_reference(spark_wh, *case)
+
+
+def test_dropoffs_saved_as_a_segment(warehouse: Warehouse) -> None:
+    from storeops.behaviour.segments import load_segment, save_segment, segment_names
+
+    add_events(
+        warehouse,
+        [
+            ev(PV, anon="a", user="u1", at=0),
+            ev(PA, anon="a", user="u1", at=10),
+            ev(PV, anon="b", at=0),
+            ev(PA, anon="b", at=10),
+            ev(PV, anon="c", at=0),
+            ev(PA, anon="c", at=10),
+            ev(OC, anon="c", at=20),
+        ],
+    )
+    f = funnel(warehouse, f"{PV},{PA},{OC}")
+    n = save_segment(warehouse, "cart_stop", f.dropoff_expr(1), f.query.model_dump())
+    assert n == 2 and segment_names(warehouse) == ["cart_stop"]
+    seg = warehouse.to_pandas(load_segment(warehouse, "cart_stop")).sort_values("person_id")
+    assert seg["person_id"].tolist() == ["anon:b", "u1"]
+    assert seg["customer_id"].tolist()[1] == "u1" and seg["anonymous_id"].tolist()[0] == "b"
+    with pytest.raises(BehaviourError) as err:
+        save_segment(warehouse, "Bad Name", f.dropoff_expr(1), {})
+    assert err.value.code == "segment.bad_name"

@@ -170,7 +170,8 @@ class PiiPolicy:
     """
 
     _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    _MOBILE_ID = re.compile(r"^(?:\+?86[\s-]?)?1[3-9]\d{9}$")
+    _MOBILE_ID = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+    _SEPARATORS = re.compile(r"[\s-]")
 
     def __init__(self, mode: str, keys: list[str] | tuple[str, ...], index: BlindIndex) -> None:
         self.mode = mode
@@ -225,7 +226,7 @@ class PiiPolicy:
         text = value.strip()
         if "@" in text and self._EMAIL.match(text):
             return self._hash("email", text)
-        if self._MOBILE_ID.match(text):
+        if self._MOBILE_ID.match(self._SEPARATORS.sub("", text)):
             return self._hash("phone", text)
         return value
 

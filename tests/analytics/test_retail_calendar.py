@@ -9,10 +9,10 @@ import pytest
 from storeops.analytics.retail_calendar import (
     SPRING_FESTIVAL,
     ComparableRange,
+    festival_periods,
     festivals,
     last_year_range,
 )
-from storeops.demo.calendar import SPRING_FESTIVAL as DEMO_SPRING_FESTIVAL
 
 
 def test_a_normal_week_maps_to_52_weeks_earlier_on_the_same_weekdays() -> None:
@@ -72,8 +72,11 @@ def test_outside_the_table_falls_back_to_weekdays() -> None:
 def test_festival_table() -> None:
     assert len(SPRING_FESTIVAL) == 21 and min(SPRING_FESTIVAL) == 2015
     assert max(SPRING_FESTIVAL) == 2035
-    for year, day in DEMO_SPRING_FESTIVAL.items():
-        assert SPRING_FESTIVAL[year] == day
+    # Published dates (Hong Kong Observatory lunar calendar).
+    assert SPRING_FESTIVAL[2015] == date(2015, 2, 19)
+    assert SPRING_FESTIVAL[2020] == date(2020, 1, 25)
+    assert SPRING_FESTIVAL[2025] == date(2025, 1, 29)
+    assert SPRING_FESTIVAL[2033] == date(2033, 1, 31)
     # Chinese New Year always falls between 21 January and 20 February.
     assert all(date(y, 1, 21) <= d <= date(y, 2, 20) for y, d in SPRING_FESTIVAL.items())
     assert SPRING_FESTIVAL[2024] == date(2024, 2, 10)
@@ -85,3 +88,13 @@ def test_festival_table() -> None:
         "double_11": date(2026, 11, 11),
     }
     assert "spring_festival" not in festivals(2040)
+
+
+def test_festival_periods() -> None:
+    periods = festival_periods(2026)
+    # Spring Festival: three shopping days before, the first week of the holiday after.
+    assert periods["spring_festival"] == (date(2026, 2, 14), date(2026, 2, 23))
+    assert periods["national_day"] == (date(2026, 10, 1), date(2026, 10, 7))
+    assert periods["618"] == (date(2026, 6, 16), date(2026, 6, 18))
+    assert periods["double_11"] == (date(2026, 11, 9), date(2026, 11, 11))
+    assert "spring_festival" not in festival_periods(2040)

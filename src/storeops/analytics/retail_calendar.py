@@ -59,6 +59,17 @@ FIXED_FESTIVALS: dict[str, tuple[int, int]] = {
     "double_11": (11, 11),
 }
 
+#: Festival *periods* that move traffic, as days before and after the festival day
+#: (both inclusive): Spring Festival shopping for new clothes in the days before it
+#: and visits in its first week; the National Day Golden Week (黄金周, October 1–7);
+#: the 618 and Double 11 sales, which peak in the days up to the festival day.
+FESTIVAL_PERIODS: dict[str, tuple[int, int]] = {
+    "spring_festival": (3, 6),
+    "618": (2, 0),
+    "national_day": (0, 6),
+    "double_11": (2, 0),
+}
+
 #: A range within this many days of Spring Festival is compared on Spring Festival.
 SPRING_FESTIVAL_WINDOW_DAYS = 21
 #: Weekday-aligned comparison: 52 weeks back.
@@ -73,6 +84,16 @@ def festivals(year: int) -> dict[str, date]:
     if year in SPRING_FESTIVAL:
         days["spring_festival"] = SPRING_FESTIVAL[year]
     return dict(sorted(days.items(), key=lambda item: item[1]))
+
+
+def festival_periods(year: int) -> dict[str, tuple[date, date]]:
+    """First and last day (inclusive) of each festival period in ``year``
+    (:data:`FESTIVAL_PERIODS` around the days of :func:`festivals`)."""
+    periods = {}
+    for name, day in festivals(year).items():
+        before, after = FESTIVAL_PERIODS[name]
+        periods[name] = (day - timedelta(days=before), day + timedelta(days=after))
+    return periods
 
 
 @dataclass(frozen=True)

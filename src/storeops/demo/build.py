@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from storeops.analytics.retail_calendar import SPRING_FESTIVAL
 from storeops.demo import calendar as cal_mod
 from storeops.demo import customers as cust_mod
 from storeops.demo import events as ev_mod
@@ -696,7 +697,9 @@ def _truth(
                 for f in cal_mod.FESTIVALS
             },
             "spring_festival_dates": {
-                str(y): d.isoformat() for y, d in cal_mod.SPRING_FESTIVAL.items()
+                str(y): SPRING_FESTIVAL[y].isoformat()
+                for y in range(cal.dates[0].year, cal.dates[-1].year + 1)
+                if y in SPRING_FESTIVAL
             },
             "realised_weekday_entries": weekday_mean,
             "day_noise_sigma": 0.10,

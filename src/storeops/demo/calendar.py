@@ -10,20 +10,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from storeops.analytics.retail_calendar import festival_periods
+
 #: Store traffic by weekday, Monday first (weekends clearly higher).
 WEEKDAY_TRAFFIC = (0.85, 0.80, 0.85, 0.90, 1.05, 1.45, 1.40)
 #: Online orders by weekday, Monday first (flatter than stores).
 WEEKDAY_ONLINE = (1.00, 0.95, 0.95, 1.00, 1.05, 1.10, 1.15)
-
-#: Spring Festival (Chinese New Year's Day) moves every year.
-SPRING_FESTIVAL = {
-    2023: date(2023, 1, 22),
-    2024: date(2024, 2, 10),
-    2025: date(2025, 1, 29),
-    2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26),
-}
 
 
 @dataclass(frozen=True)
@@ -35,20 +27,10 @@ class Festival:
     online_lift: float
 
     def window(self, year: int) -> tuple[date, date] | None:
-        """First and last day (inclusive) of the festival in ``year``."""
-        if self.name == "spring_festival":
-            day = SPRING_FESTIVAL.get(year)
-            if day is None:
-                return None
-            # New-clothes shopping before the holiday and visits in its first week.
-            return day - timedelta(days=3), day + timedelta(days=6)
-        if self.name == "national_day":
-            return date(year, 10, 1), date(year, 10, 7)
-        if self.name == "618":
-            return date(year, 6, 16), date(year, 6, 18)
-        if self.name == "double_11":
-            return date(year, 11, 9), date(year, 11, 11)
-        raise ValueError(f"unknown festival {self.name}")
+        """First and last day (inclusive) of the festival period in ``year``: the
+        product's own festival periods (:func:`festival_periods`), so what the demo
+        plants is what the forecasts model."""
+        return festival_periods(year).get(self.name)
 
 
 FESTIVALS = (

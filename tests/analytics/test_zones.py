@@ -41,17 +41,17 @@ def sighting(device: str, ts: str, zone: str, rssi: int = -60) -> dict[str, Any]
     }
 
 
+#: Store S1's zones (Z03 has no area).
+ZONES = [
+    {"store_id": "S1", "zone_id": "Z01", "name": "Entrance", "area_m2": 10.0},
+    {"store_id": "S1", "zone_id": "Z02", "name": "New", "area_m2": 20.0},
+    {"store_id": "S1", "zone_id": "Z03", "name": "Fitting", "area_m2": None},
+]
+
+
 def fill(wh: Warehouse) -> Warehouse:
     add_rows(wh, "stores", [{"store_id": "S1", "name": "A", "timezone": "Asia/Shanghai"}])
-    add_rows(
-        wh,
-        "zones",
-        [
-            {"store_id": "S1", "zone_id": "Z01", "name": "Entrance", "area_m2": 10.0},
-            {"store_id": "S1", "zone_id": "Z02", "name": "New", "area_m2": 20.0},
-            {"store_id": "S1", "zone_id": "Z03", "name": "Fitting", "area_m2": None},
-        ],
-    )
+    add_rows(wh, "zones", ZONES)
     rows = [
         # d1, local 2026-01-06 10:00 on: Z01 120 s, Z02 300 s, Z03 single sighting.
         sighting("d1", "2026-01-06 02:00", "Z01"),

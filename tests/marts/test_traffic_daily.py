@@ -9,9 +9,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from tests.analytics import test_performance, test_traffic, test_zones
-from tests.analytics.builders import add_rows
+from tests.analytics.builders import add_rows, order
 from typer.testing import CliRunner
 
+from storeops.analytics.performance import PerformanceQuery, StorePerformance
 from storeops.cli.main import app
 from storeops.marts.traffic_daily import (
     PERFORMANCE_MART,
@@ -82,6 +83,50 @@ def test_store_performance_daily(duckdb_workspace: Workspace) -> None:
     assert pick(got["S1", "2026-01-06"], *ratios) == (0.1, 500.0, 0.0, 50.0, 5.0, 10.0)
     assert pick(got["S2", "2026-01-05"], *ratios) == (0.1, 1000.0, 0.5, 100.0, None, None)
     assert pick(got["S3", "2026-01-05"], *ratios) == (0.1, 2000.0, 0.5, 200.0, 160.0, None)
+
+
+def fill_kolkata(wh: Warehouse) -> None:
+    """Store K1 in Asia/Kolkata (UTC+5:30): one UTC hour spans two local hours."""
+    add_rows(wh, "stores", [{"store_id": "K1", "name": "K", "timezone": "Asia/Kolkata"}])
+    c = test_traffic.count
+    add_rows(
+        wh,
+        "traffic_counts",
+        [
+            c("K1", "E1", "2026-01-05 04:29", 3, 0),  # 09:59 local
+            c("K1", "E1", "2026-01-05 04:30", 4, 0),  # 10:00
+            c("K1", "E1", "2026-01-05 18:29", 1, 0),  # 23:59
+            c("K1", "E1", "2026-01-05 18:30", 2, 0),  # 01-06 00:00
+        ],
+    )
+    add_rows(wh, "orders", [order("K9", None, "2026-01-05 04:40", 900, store_id="K1")])
+    add_rows(wh, "order_lines", [test_performance.line("K9", 1, 2)])
+    # 09:30-10:30 local: on the floor at 09:00 and 10:00.
+    shift = test_performance.shift("K1", "A", "2026-01-05 04:00", "2026-01-05 05:00")
+    add_rows(wh, "staff_shifts", [shift])
+
+
+def test_half_hour_zone_keeps_local_hours(duckdb_workspace: Workspace) -> None:
+    with duckdb_workspace.warehouse() as wh:
+        fill_kolkata(wh)
+        hours = StorePerformance(wh, PerformanceQuery(by="hour")).calculate()
+        build_daily_marts(wh)
+        days = rows(wh, PERFORMANCE_MART)
+        traffic = rows(wh, TRAFFIC_MART)
+    assert [(r.bucket, r.entries, r.transactions, r.units, r.staff_hours) for r in hours] == [
+        ("2026-01-05 09:00", 3, 0, 0, 1),
+        ("2026-01-05 10:00", 4, 1, 2, 1),
+        ("2026-01-05 23:00", 1, 0, 0, 0),
+        ("2026-01-06 00:00", 2, 0, 0, 0),
+    ]
+    cols = ("entries", "transactions", "sales_fen", "units", "staff_hours", "star")
+    assert pick(days["K1", "2026-01-05"], *cols) == (8, 1, 900, 2, 2, 4.0)
+    assert pick(days["K1", "2026-01-06"], *cols) == (2, 0, 0, 0, 0, None)
+    assert pick(traffic["K1", "2026-01-05"], "entries", "peak_hour", "peak_hour_entries") == (
+        8,
+        10,
+        4,
+    )
 
 
 def _zone_rows(wh: Warehouse) -> dict[tuple[Any, ...], tuple[Any, ...]]:

@@ -31,7 +31,7 @@ the stores (1 = best, ties share the best rank), turns the rank into a percentil
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import ibis
@@ -41,6 +41,7 @@ from pydantic import BaseModel, Field, model_validator
 from storeops.analytics.store_summary import StoreSummary, StoreSummaryQuery, sale_orders
 from storeops.analytics.values import bucket_label, float_or_none, int_or_none
 from storeops.warehouse import Warehouse
+from storeops.warehouse.base import FIXED_FROM, FIXED_UNTIL, fixed_offset_seconds
 
 Grain = Literal["hour", "day"]
 _UNIT = {"hour": "h", "day": "D"}
@@ -120,30 +121,71 @@ class _Base:
             t = t.filter(t.day <= self.q.date_to)
         return t
 
+    def _near_range(
+        self, t: ir.Table, start: ir.TimestampValue, end: ir.TimestampValue
+    ) -> ir.Table:
+        """Rows whose UTC ``[start, end]`` can touch the range of local days: a day
+        either side covers every UTC offset, so engines can skip the rest early. The
+        exact local-day filter comes later."""
+        if self.q.date_from is not None:
+            t = t.filter(end >= _utc_midnight(self.q.date_from - timedelta(days=1)))
+        if self.q.date_to is not None:
+            t = t.filter(start < _utc_midnight(self.q.date_to + timedelta(days=2)))
+        return t
+
+    def _per_hour(self, t: ir.Table, ts: str, **measures: ir.Scalar) -> ir.Table:
+        """``measures`` per store and local hour of ``t[ts]`` (``t`` has ``tz``).
+
+        Rows are summed first per UTC hour wherever that loses nothing: for a zone whose
+        offset is a fixed whole number of hours (Asia/Shanghai), the local hour is the
+        UTC hour shifted. So ``local_time`` runs on one row per store and hour instead of
+        one per reading. Other zones keep each row's own time. ``measures`` must be
+        sums or counts (they are summed again after the first step).
+        """
+        aligned = [
+            zone
+            for zone in self.wh.known_zones()
+            if (offset := fixed_offset_seconds(zone)) is not None and offset % 3600 == 0
+        ]
+        when = t[ts]
+        key: ir.TimestampValue = when
+        if aligned:
+            fast = t.tz.isin(aligned) & (when >= FIXED_FROM) & (when < FIXED_UNTIL)
+            key = ibis.ifelse(fast, when.truncate("h"), when)
+        first = t.group_by(k_id=t.store_id, k_tz=t.tz, k_ts=key).aggregate(**measures)
+        local = self.wh.local_time(first.k_ts, first.k_tz)
+        first = self._in_range(first.mutate(hour=local.truncate("h"), day=local.date()))
+        names = list(measures)
+        return first.group_by(store_id=first.k_id, hour=first.hour).aggregate(
+            **{name: first[name].sum() for name in names}
+        )
+
     def hourly_expr(self) -> ir.Table:
         """Per store and local hour: entries, transactions, sales_fen, units, staff."""
         wh, stores = self.wh, self._stores()
         tc = wh.table("traffic_counts")
+        tc = self._near_range(tc, tc.interval_start, tc.interval_start)
         tc = tc.join(stores, tc.store_id == stores.s_id)
-        local = wh.local_time(tc.interval_start, tc.tz)
-        tc = self._in_range(
-            tc.select("store_id", "ins", hour=local.truncate("h"), day=local.date())
-        )
-        entries = tc.group_by(e_id=tc.store_id, e_hour=tc.hour).aggregate(entries=tc.ins.sum())
+        entries = self._per_hour(tc, "interval_start", entries=tc.ins.sum())
+        entries = entries.select(e_id="store_id", e_hour="hour", entries="entries")
 
-        lines = wh.table("order_lines")
-        units = lines.group_by(l_id=lines.order_id).aggregate(units=lines.quantity.sum())
         o = sale_orders(wh)
+        o = self._near_range(o, o.ts, o.ts)
         o = o.join(stores, o.store_id == stores.s_id)
-        lo = wh.local_time(o.ts, o.tz)
-        o = self._in_range(
-            o.select("order_id", "store_id", "total_fen", hour=lo.truncate("h"), day=lo.date())
-        )
-        o = o.left_join(units, o.order_id == units.l_id)
-        orders = o.group_by(o_id=o.store_id, o_hour=o.hour).aggregate(
-            transactions=o.order_id.count(),
-            sales_fen=o.total_fen.sum(),
-            units=o.units.fill_null(0).sum(),
+        sales = self._per_hour(o, "ts", transactions=o.count(), sales_fen=o.total_fen.sum())
+        # Units straight from the lines of those orders: no per-order sum to join back.
+        lines = wh.table("order_lines")
+        lo = lines.join(o, lines.order_id == o.order_id)
+        units = self._per_hour(lo, "ts", units=lo.quantity.sum())
+        units = units.select(u_id="store_id", u_hour="hour", units="units")
+        orders = sales.left_join(
+            units, [sales.store_id == units.u_id, sales.hour == units.u_hour]
+        ).select(
+            o_id="store_id",
+            o_hour="hour",
+            transactions="transactions",
+            sales_fen="sales_fen",
+            units=ibis._.units.fill_null(0),
         )
 
         grid = entries.select(g_id=entries.e_id, g_hour=entries.e_hour).union(
@@ -151,6 +193,7 @@ class _Base:
         )
         sh = wh.table("staff_shifts")
         sh = sh.filter(sh.role == SALES_ROLE)
+        sh = self._near_range(sh, sh.shift_start, sh.shift_end)
         sh = sh.join(stores, sh.store_id == stores.s_id)
         sh = sh.select(
             "staff_id",
@@ -158,17 +201,21 @@ class _Base:
             f_start=wh.local_time(sh.shift_start, sh.tz),
             f_end=wh.local_time(sh.shift_end, sh.tz),
         )
-        on_floor = grid.join(
-            sh,
-            [
-                grid.g_id == sh.f_id,
-                sh.f_start < grid.g_hour + ibis.interval(hours=1),
-                sh.f_end > grid.g_hour,
-            ],
+        # A shift is on the floor in every local hour h with start < h + 1h and end > h:
+        # the hours from start's own hour up to the one before end. Listing them makes
+        # the match with the activity grid an equi-join instead of a range join.
+        first_hour = sh.f_start.truncate("h")
+        span_s = sh.f_end.epoch_seconds() - first_hour.epoch_seconds()
+        n_hours = (span_s.cast("float64") / 3600).ceil().cast("int64")
+        sh = sh.select("staff_id", "f_id", first_hour=first_hour, k=ibis.range(0, n_hours).unnest())
+        sh = sh.select(
+            "staff_id",
+            "f_id",
+            f_hour=(sh.first_hour.epoch_seconds() + sh.k * 3600)
+            .as_timestamp("s")
+            .cast("timestamp"),
         )
-        staff = on_floor.group_by(s_id=on_floor.g_id, s_hour=on_floor.g_hour).aggregate(
-            staff=on_floor.staff_id.nunique()
-        )
+        staff = sh.group_by(s_id=sh.f_id, s_hour=sh.f_hour).aggregate(staff=sh.staff_id.nunique())
 
         t = grid.left_join(entries, [grid.g_id == entries.e_id, grid.g_hour == entries.e_hour])
         t = t.left_join(orders, [t.g_id == orders.o_id, t.g_hour == orders.o_hour])
@@ -182,6 +229,10 @@ class _Base:
             units=t.units.fill_null(0),
             staff=t.staff.fill_null(0),
         )
+
+
+def _utc_midnight(day: date) -> ir.TimestampValue:
+    return ibis.timestamp(datetime.combine(day, datetime.min.time()))
 
 
 class StorePerformance(_Base):

@@ -257,7 +257,7 @@ def test_funnel_equals_reference_duckdb(duck: Warehouse, case: Any) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-@settings(max_examples=12, deadline=None, suppress_health_check=SUPPRESS)
+@settings(max_examples=8, deadline=None, suppress_health_check=SUPPRESS)
 @given(case=funnel_cases(max_people=60))
 def test_funnel_equals_reference_spark(spark_wh: Warehouse, case: Any) -> None:
     check_against_reference(spark_wh, *case)

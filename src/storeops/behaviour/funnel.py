@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
+from uuid import uuid4
 
 import ibis
 import ibis.expr.types as ir
@@ -40,6 +41,7 @@ from pydantic import BaseModel, Field
 from storeops.analytics.values import float_or_none, int_or_none
 from storeops.behaviour.events import (
     BREAKDOWNS,
+    EVENT_COLUMNS,
     BehaviourError,
     CountBy,
     breakdown_value,
@@ -266,6 +268,13 @@ class FunnelResult:
         }
 
 
+def _order_keys(sequence_column: str) -> list[str]:
+    """The total event order; the natural key breaks ties that ``seq`` leaves."""
+    if sequence_column == "message_id":
+        return ["ts", "message_id", "source_id"]
+    return ["ts", "seq", "source_id", "message_id"]
+
+
 def _parents(steps: list[FunnelStep]) -> list[int | None]:
     """For each step, the required step before it (None for the first)."""
     parents: list[int | None] = []
@@ -316,65 +325,85 @@ class FunnelInsight:
         e = e.mutate(**m)
         any_match = ibis.or_(*[e[f"_m{i}"] for i in range(n)])
         e = e.filter(any_match)
-        order = [e.ts, e.seq, e.source_id, e.message_id]
-        if q.breakdown is not None:
-            # First touch: the value on the person's first step-1 event.
-            first = ibis.window(
-                group_by=e.person_id,
-                order_by=[ibis.ifelse(e._m0, 0, 1), *order],
-                rows=(None, None),
-            )
-            value = ibis.ifelse(e._m0, breakdown_value(self.wh, e, q.breakdown), None)
-            e = e.mutate(_bd=value.first().over(first))
-        else:
-            e = e.mutate(_bd=ibis.literal(NO_VALUE))
-        e = e.select("person_id", "ts", "seq", "source_id", "message_id", "_bd", *m)
-        e = e.mutate(_s0=ibis.ifelse(e._m0, e.ts, ibis.null("timestamp")))
-        # Steps whose parent is already computed go in one projection (one window pass).
+        keys = _order_keys(q.sequence_column)
+        extra = ["properties", "context", *EVENT_COLUMNS] if q.breakdown is not None else []
+        t = e.select(*dict.fromkeys(["person_id", *keys, *m, *extra]))
+        window = ibis.interval(seconds=q.window_seconds)
         parents = _parents(steps)
+        # Level by level, each step whose parent is known gets ``_s<i>``: the latest
+        # start of a chain ending at this row. Between levels, rows that can no
+        # longer matter are dropped — only rows of later steps, in-window chain
+        # ends and each person's first step-1 row stay — so the first window pass
+        # sorts every matching event and later passes sort few rows.
+        prev = ibis.window(group_by=t.person_id, order_by=[t[k] for k in keys], rows=(None, -1))
+        t = t.mutate(
+            _s0=ibis.ifelse(t._m0, t.ts, ibis.null("timestamp")).cast("timestamp"),
+            _first=t._m0 & (t._m0.cast("int64").sum().over(prev).fill_null(0) == 0),
+        )
+        if q.breakdown is not None:
+            value = breakdown_value(self.wh, t, q.breakdown)
+            t = t.mutate(_bd=ibis.ifelse(t._first, value, ibis.null("string")))
+            t = t.drop(*[c for c in extra if c not in ["person_id", *keys]])
+        else:
+            t = t.mutate(_bd=ibis.null("string"))
         done = {0}
+        ok: dict[int, ir.BooleanValue] = {}
         while len(done) < n:
             ready = [i for i in range(n) if i not in done and parents[i] in done]
-            prev = ibis.window(
-                group_by=e.person_id,
-                order_by=[e.ts, e.seq, e.source_id, e.message_id],
-                rows=(None, -1),
-            )
-            e = e.mutate(
+            prev = ibis.window(group_by=t.person_id, order_by=[t[k] for k in keys], rows=(None, -1))
+            t = t.mutate(
                 **{
                     f"_s{i}": ibis.ifelse(
-                        e[f"_m{i}"], e[f"_s{parents[i]}"].max().over(prev), ibis.null("timestamp")
-                    )
+                        t[f"_m{i}"],
+                        t[f"_s{parents[i]}"].max().over(prev),
+                        ibis.null("timestamp"),
+                    ).cast("timestamp")
                     for i in ready
                 }
             )
             done.update(ready)
-        window = ibis.interval(seconds=q.window_seconds)
-        within = {i: e[f"_s{i}"].notnull() & (e.ts <= e[f"_s{i}"] + window) for i in range(n)}
-        seconds = {
-            i: ibis.ifelse(within[i], e.ts.delta(e[f"_s{i}"], unit="millisecond") / 1000.0, None)
-            for i in range(n)
-        }
-        per = e.group_by("person_id").aggregate(
-            breakdown=e._bd.max(),
-            **{f"reached_{i}": within[i].cast("int64").max() for i in range(n)},
-            **{f"seconds_{i}": seconds[i].min() for i in range(n)},
+            ok = {
+                i: t[f"_s{i}"].notnull() & (t.ts <= t[f"_s{i}"] + window)
+                for i in sorted(done)
+                if i > 0
+            }
+            future = [t[f"_m{i}"] for i in range(n) if i not in done]
+            providers = (
+                [t._s0.notnull()] if any(parents[i] == 0 for i in range(n) if i not in done) else []
+            )
+            t = t.filter(ibis.or_(t._first, *future, *providers, *ok.values()))
+        ok = {i: t[f"_s{i}"].notnull() & (t.ts <= t[f"_s{i}"] + window) for i in range(1, n)}
+        secs = {i: t.ts.delta(t[f"_s{i}"], unit="millisecond") / 1000.0 for i in ok}
+        per = t.group_by("person_id").aggregate(
+            breakdown=t._bd.max(),
+            reached_0=t._first.cast("int64").max(),
+            seconds_0=ibis.ifelse(t._first, 0.0, ibis.null("float64")).min(),
+            **{f"reached_{i}": ok[i].cast("int64").max() for i in ok},
+            **{f"seconds_{i}": ibis.ifelse(ok[i], secs[i], ibis.null("float64")).min() for i in ok},
         )
         per = per.filter(per.reached_0 == 1)
         return per.mutate(breakdown=per.breakdown.fill_null(NO_VALUE))
 
-    def summary_expr(self) -> ir.Table:
+    def counts_expr(self, persons: ir.Table | None = None) -> ir.Table:
+        """People who reached each step (``count_<i>``), per breakdown value."""
+        p = persons if persons is not None else self.to_expr()
+        n = len(self.query.steps)
+        return p.group_by("breakdown").aggregate(
+            **{f"count_{i}": p[f"reached_{i}"].sum() for i in range(n)}
+        )
+
+    def summary_expr(self, persons: ir.Table | None = None) -> ir.Table:
         """Counts and median times per breakdown value (one row without breakdown)."""
-        p = self.to_expr()
+        p = persons if persons is not None else self.to_expr()
         n = len(self.query.steps)
         return p.group_by("breakdown").aggregate(
             **{f"count_{i}": p[f"reached_{i}"].sum() for i in range(n)},
             **{f"median_{i}": p[f"seconds_{i}"].quantile(0.5) for i in range(n)},
         )
 
-    def time_to_convert_expr(self) -> ir.Table:
+    def time_to_convert_expr(self, persons: ir.Table | None = None) -> ir.Table:
         """People who converted (reached the last required step) per time bucket."""
-        p = self.to_expr()
+        p = persons if persons is not None else self.to_expr()
         last = max(i for i, s in enumerate(self.query.steps) if not s.optional)
         secs = p[f"seconds_{last}"]
         cases = []
@@ -431,7 +460,14 @@ class FunnelInsight:
         return out
 
     def calculate(self) -> FunnelResult:
-        summary = self.wh.to_pandas(self.summary_expr())
+        # The per-person table feeds three small queries; compute it once where
+        # the backend gains from that (DuckDB), plan it each time elsewhere.
+        with self.wh.materialized(self.to_expr(), f"_funnel_{uuid4().hex[:12]}") as done:
+            persons = done if done is not None else self.to_expr()
+            return self._calculate(persons)
+
+    def _calculate(self, persons: ir.Table) -> FunnelResult:
+        summary = self.wh.to_pandas(self.summary_expr(persons))
         n = len(self.query.steps)
         rows: list[dict[str, Any]] = [
             {str(k): v for k, v in r.items()} for r in summary.to_dict(orient="records")
@@ -446,14 +482,14 @@ class FunnelInsight:
         if len(rows) == 1:
             total.update({k: v for k, v in rows[0].items() if k.startswith("median_")})
         elif rows:
-            per = self.to_expr()
+            per = persons
             medians = self.wh.to_pandas(
                 per.aggregate(
                     **{f"median_{i}": per[f"seconds_{i}"].quantile(0.5) for i in range(n)}
                 )
             )
             total.update({str(k): v for k, v in medians.iloc[0].items()})
-        buckets = self.wh.to_pandas(self.time_to_convert_expr())
+        buckets = self.wh.to_pandas(self.time_to_convert_expr(persons))
         by_label = {str(r["bucket"]): int(r["people"]) for r in buckets.to_dict(orient="records")}
         histogram = [
             {"bucket": label, "max_seconds": upper, "people": by_label.get(label, 0)}

@@ -1,0 +1,249 @@
+"""Benchmark: a 4-step funnel with a 7-day window, storeops vs hand-written DuckDB SQL
+vs pandas, side by side in one run on the same synthetic events.
+
+Events are generated directly with DuckDB SQL into a fresh DuckDB workspace:
+sessions of 5 events (two views, then add / checkout / order with falling
+probabilities, else more views) spread over 30 days, ``--events`` events for
+``--users`` anonymous ids (default 10M / 100k: 100 events per person, the ratio
+of the issue's 100M / 1M target). Three implementations count the people who
+reached each step (``windowFunnel`` semantics, best chain, ties ordered by
+message id) and must agree exactly:
+
+- **storeops**: ``FunnelInsight(...).counts_expr()`` on the warehouse (Ibis →
+  DuckDB), plus the full ``calculate()`` (counts, medians, time-to-convert
+  buckets) for reference;
+- **hand-written DuckDB SQL**: the same result written directly in SQL (window
+  running maxima per step), the way an analyst would write it for DuckDB;
+- **pandas**: (a) vectorized — sort, then per step a grouped ``cummax`` shifted by
+  one row; (b) the straightforward per-person loop (``groupby().apply``), run on a
+  subsample of people (``--loop-users``) and scaled linearly to all people.
+
+Usage: ``python bench/bench_funnel.py [--events 10000000] [--users 100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep
+from storeops.workspace import init_workspace
+
+STEPS = ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
+WINDOW_S = 7 * 86_400
+
+
+def generate(con: object, events: int, users: int) -> None:
+    """Fill ``events`` with DuckDB SQL only (no Python rows)."""
+    sql = f"""
+    INSERT INTO events
+    SELECT 'bench' AS source_id,
+           lpad(i::VARCHAR, 10, '0') AS message_id,
+           'track' AS type,
+           CASE
+             WHEN k < 2 THEN 'Product Viewed'
+             WHEN k = 2 AND r < 12 THEN 'Product Added'
+             WHEN k = 3 AND r < 6 THEN 'Checkout Started'
+             WHEN k = 4 AND r < 3 THEN 'Order Completed'
+             ELSE 'Product Viewed'
+           END AS event,
+           NULL AS user_id,
+           'a' || lpad(u::VARCHAR, 8, '0') AS anonymous_id,
+           TIMESTAMP '2026-01-01' + to_seconds(start_s + k * 45 + (hash(i) % 40)::BIGINT) AS ts,
+           NULL AS properties,
+           NULL AS context
+    FROM (
+      SELECT i, i % 5 AS k,
+             hash(i // 5) % {users} AS u,
+             hash(i // 5 + 1) % 100 AS r,
+             (hash(i // 5 + 2) % (30 * 86400))::BIGINT AS start_s
+      FROM range({events}) t(i)
+    )
+    """
+    con.raw_sql(sql)  # type: ignore[attr-defined]
+
+
+HAND_SQL = """
+WITH e AS (
+  SELECT anonymous_id AS p, ts, message_id AS m,
+         event = 'Product Viewed' AS m0, event = 'Product Added' AS m1,
+         event = 'Checkout Started' AS m2, event = 'Order Completed' AS m3
+  FROM events
+  WHERE type = 'track' AND anonymous_id IS NOT NULL
+    AND event IN ('Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed')
+),
+s1 AS (
+  SELECT *, CASE WHEN m0 THEN ts END AS s0,
+         CASE WHEN m1 THEN max(CASE WHEN m0 THEN ts END) OVER w END AS s1
+  FROM e WINDOW w AS (PARTITION BY p ORDER BY ts, m
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+s2 AS (
+  SELECT *, CASE WHEN m2 THEN max(s1) OVER w END AS s2
+  FROM s1 WINDOW w AS (PARTITION BY p ORDER BY ts, m
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+s3 AS (
+  SELECT *, CASE WHEN m3 THEN max(s2) OVER w END AS s3
+  FROM s2 WINDOW w AS (PARTITION BY p ORDER BY ts, m
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+per AS (
+  SELECT p,
+         bool_or(m0) AS r0,
+         bool_or(ts <= s1 + INTERVAL 7 DAY) AS r1,
+         bool_or(ts <= s2 + INTERVAL 7 DAY) AS r2,
+         bool_or(ts <= s3 + INTERVAL 7 DAY) AS r3
+  FROM s3 GROUP BY p
+)
+SELECT count(*) FILTER (WHERE r0) AS c0, count(*) FILTER (WHERE r1) AS c1,
+       count(*) FILTER (WHERE r2) AS c2, count(*) FILTER (WHERE r3) AS c3
+FROM per
+"""
+
+
+def pandas_vectorized(df: pd.DataFrame) -> list[int]:
+    """Sort once, then per step a grouped running max of the previous step's start."""
+    d = df.sort_values(["p", "ts", "m"], kind="stable")
+    codes = d["p"].cat.codes.to_numpy()
+    ts = d["ts"].to_numpy()
+    step = d["step"].to_numpy()
+    start = np.where(step == 0, ts, np.int64(-1))
+    counts = [int(pd.Series(codes[step == 0]).nunique())]
+    for k in range(1, 4):
+        # Running max over the person's strictly earlier rows: cummax, shifted by one.
+        prev = pd.Series(start).groupby(codes).cummax()
+        prev = prev.groupby(codes).shift(1).fillna(-1).astype("int64").to_numpy()
+        start = np.where((step == k) & (prev >= 0), prev, np.int64(-1))
+        ok = (start >= 0) & (ts - start <= WINDOW_S * 1_000_000)
+        counts.append(int(pd.Series(codes[ok]).nunique()))
+    return counts
+
+
+def pandas_loop(df: pd.DataFrame) -> list[int]:
+    """The straightforward version: one Python loop per person (groupby-apply)."""
+    window = WINDOW_S * 1_000_000
+
+    def level(group: pd.DataFrame) -> int:
+        g = group.sort_values(["ts", "m"])
+        starts: list[int | None] = [None] * 4  # latest start of a chain ending at step k
+        best = 0
+        for t, s in zip(g["ts"].tolist(), g["step"].tolist(), strict=True):
+            if s < 0:
+                continue
+            cand = t if s == 0 else starts[s - 1]
+            if cand is None:
+                continue
+            if t - cand <= window:
+                best = max(best, s + 1)
+            if starts[s] is None or cand > starts[s]:  # type: ignore[operator]
+                starts[s] = cand
+        return best
+
+    levels = df.groupby("p", sort=False, observed=True).apply(level, include_groups=False)
+    return [int((levels > k).sum()) for k in range(4)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--loop-users", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N for each timing")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-funnel-"))
+    ws = init_workspace(tmp / "ws", backend="duckdb")
+    wh = ws.warehouse()
+    t0 = time.perf_counter()
+    generate(wh.con, args.events, args.users)
+    gen_s = time.perf_counter() - t0
+
+    query = FunnelQuery(
+        steps=[FunnelStep(event=s) for s in STEPS],
+        window_seconds=WINDOW_S,
+        count_by="anonymous_id",
+    )
+    insight = FunnelInsight(wh, query)
+
+    def best(fn):  # type: ignore[no-untyped-def]
+        times, out = [], None
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t)
+        return min(times), out
+
+    def storeops_counts() -> list[int]:
+        row = wh.to_pandas(insight.counts_expr()).iloc[0]
+        return [int(row[f"count_{i}"]) for i in range(4)]
+
+    def hand() -> list[int]:
+        row = wh.con.raw_sql(HAND_SQL).fetchone()  # type: ignore[attr-defined]
+        return [int(x) for x in row]
+
+    # Interleave so both see the same machine load.
+    hand_s, hand_counts = best(hand)
+    ours_s, ours_counts = best(storeops_counts)
+    hand_s2, _ = best(hand)
+    hand_s = min(hand_s, hand_s2)
+    full_s, full = best(insight.calculate)
+
+    frame = wh.con.raw_sql(  # type: ignore[attr-defined]
+        "SELECT anonymous_id AS p, epoch_us(ts) AS ts, message_id::BIGINT AS m, "
+        "list_position(['Product Viewed','Product Added','Checkout Started',"
+        "'Order Completed'], event) - 1 AS step FROM events"
+    ).df()
+    frame["p"] = frame["p"].astype("category")
+    frame["step"] = frame["step"].astype("int8")
+    pv_s, pv_counts = best(lambda: pandas_vectorized(frame))
+
+    people = frame["p"].cat.categories
+    sample = set(people[:: max(1, len(people) // args.loop_users)][: args.loop_users])
+    sub = frame[frame["p"].isin(sample)].copy()
+    sub["p"] = sub["p"].astype(str)
+    sub["step"] = sub["step"].astype(int)
+    t = time.perf_counter()
+    loop_counts = pandas_loop(sub)
+    loop_sample_s = time.perf_counter() - t
+    loop_s = loop_sample_s * len(people) / max(1, len(sample))
+    # The loop's subsample must agree with storeops on the same people.
+    events = wh.table("events")
+    sub_events = events.filter(events.anonymous_id.isin(sorted(sample)))
+    row = wh.to_pandas(FunnelInsight(wh, query, events=sub_events).counts_expr()).iloc[0]
+    assert [int(row[f"count_{i}"]) for i in range(4)] == loop_counts, loop_counts
+
+    assert ours_counts == hand_counts == pv_counts, (ours_counts, hand_counts, pv_counts)
+    assert [s.count for s in full.steps] == ours_counts
+    result = {
+        "benchmark": "funnel_4_steps_7d",
+        "events": args.events,
+        "people": int(len(people)),
+        "generate_s": round(gen_s, 2),
+        "counts": ours_counts,
+        "storeops_counts_s": round(ours_s, 3),
+        "storeops_calculate_s": round(full_s, 3),
+        "hand_sql_s": round(hand_s, 3),
+        "storeops_vs_hand": round(ours_s / hand_s, 3),
+        "pandas_vectorized_s": round(pv_s, 3),
+        "pandas_vectorized_vs_storeops": round(pv_s / ours_s, 2),
+        "pandas_loop_people": len(sample),
+        "pandas_loop_sample_s": round(loop_sample_s, 3),
+        "pandas_loop_scaled_s": round(loop_s, 1),
+        "pandas_loop_vs_storeops": round(loop_s / ours_s, 1),
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
+    }
+    wh.close()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -225,7 +225,7 @@ def main() -> None:
     result = {
         "benchmark": "funnel_4_steps_7d",
         "events": args.events,
-        "people": int(len(people)),
+        "people": len(people),
         "generate_s": round(gen_s, 2),
         "counts": ours_counts,
         "storeops_counts_s": round(ours_s, 3),

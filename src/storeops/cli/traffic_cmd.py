@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from storeops.analytics.performance import (
     BenchmarkQuery,
@@ -34,7 +34,19 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
+from storeops.cli.zones_cmd import zones
+from storeops.forecast import (
+    StaffingQuery,
+    TrafficBacktest,
+    TrafficForecastQuery,
+    backtest_traffic,
+    forecast_traffic,
+    plan_staffing,
+)
+from storeops.forecast.staffing import DEFAULT_TARGET_STAR
+from storeops.forecast.traffic import ForecastGrain
 from storeops.marts.traffic_daily import build_daily_marts
+from storeops.marts.traffic_forecast import write_forecast_mart, write_staffing_mart
 from storeops.warehouse import Warehouse
 
 #: Days shown when --from is not given (four whole weeks ending at --to).
@@ -249,6 +261,141 @@ def marts(
     for b in built:
         table.add_row(b.mart, f"{b.rows:,}")
     console.print(table)
+
+
+@traffic_app.command("forecast")
+@handle_errors
+def forecast_cmd(
+    store: StoreOption = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Last local day of history (default: last counted).")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days to forecast.", min=1, max=366)] = 14,
+    by: Annotated[str, typer.Option(help="day or hour.")] = "day",
+    run_backtest: Annotated[
+        bool, typer.Option("--backtest", help="Also backtest on the last weeks of history.")
+    ] = False,
+    windows: Annotated[int, typer.Option(help="Backtest weeks.", min=1, max=52)] = 8,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Entries per store and day or hour ahead (stored for the dashboard); --backtest
+    reports MAPE and MASE against seasonal-naive."""
+    if by not in ("day", "hour"):
+        raise typer.BadParameter("by must be day or hour", param_hint="--by")
+    grain: ForecastGrain = "hour" if by == "hour" else "day"
+    stores = (store,) if store else None
+    query = TrafficForecastQuery(
+        store_ids=stores, history_to=_day(until, "--to"), horizon_days=days
+    )
+    with workspace_from(workspace).warehouse() as wh, console.status("Forecasting entries…"):
+        fc = forecast_traffic(wh, query)
+        write_forecast_mart(wh, fc)
+        bt = (
+            backtest_traffic(wh, stores, history_to=fc.history_to, windows=windows)
+            if run_backtest
+            else None
+        )
+    if as_json:
+        print_json({**fc.to_dict(grain), "backtest": bt.to_dict() if bt else None})
+        return
+    table = Table("store", by, "entries", title=f"Forecast after {fc.history_to}")
+    fmt = "%a %Y-%m-%d" if grain == "day" else "%a %Y-%m-%d %H:00"
+    frame = fc.daily if grain == "day" else fc.hourly
+    for r in frame.to_dict(orient="records"):
+        if grain == "hour" and r["entries"] <= 0:
+            continue
+        table.add_row(r["store_id"], r["ds"].strftime(fmt), f"{r['entries']:.0f}")
+    console.print(table)
+    console.print(f"[dim]{fc.to_dict()['model']}[/dim]")
+    if bt is not None:
+        _print_backtest(bt)
+
+
+def _print_backtest(bt: TrafficBacktest) -> None:
+    table = Table(
+        "store", "grain", "MAPE", "MASE", "week total error", "naive MAPE", "naive MASE",
+        title=f"Backtest: {bt.daily.windows} weekly cut-offs, a week ahead each",
+        caption="naive = seasonal naive (same day / hour last week); MASE below naive wins",
+    )  # fmt: skip
+    for grain, result in (("day", bt.daily), ("hour", bt.hourly)):
+        for s in result.scores:
+            table.add_row(
+                s.unique_id,
+                grain,
+                _pct(s.mape),
+                _num(s.mase),
+                _pct(s.total_ape),
+                _pct(s.baseline_mape),
+                _num(s.baseline_mase),
+            )
+    console.print(table)
+
+
+@traffic_app.command("staffing")
+@handle_errors
+def staffing(
+    store: StoreOption = None,
+    week: Annotated[
+        str | None, typer.Option(help="Monday of the week to plan (default: next Monday).")
+    ] = None,
+    target: Annotated[
+        float, typer.Option(help="Shoppers per sales staff member per hour (STAR).", min=0.1)
+    ] = DEFAULT_TARGET_STAR,
+    min_staff: Annotated[int, typer.Option(help="Staff in every open hour.", min=0)] = 1,
+    max_staff: Annotated[int | None, typer.Option(help="Cap per hour.", min=1)] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Last local day of history (default: last counted).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sales staff per store and hour for a week, from the hourly forecast."""
+    query = StaffingQuery(
+        store_ids=(store,) if store else None,
+        week_start=_day(week, "--week"),
+        history_to=_day(until, "--to"),
+        target_star=target,
+        min_staff=min_staff,
+        max_staff=max_staff,
+    )
+    with workspace_from(workspace).warehouse() as wh, console.status("Planning staff…"):
+        plan = plan_staffing(wh, query)
+        write_staffing_mart(wh, plan)
+    if as_json:
+        print_json(plan.to_dict())
+        return
+    ds = plan.hours["ds"].dt
+    hours = plan.hours.assign(day=ds.strftime("%a %m-%d"), h=ds.hour)
+    # Only the hours some store is open, so the grid fits a terminal.
+    open_hours = sorted(int(h) for h in hours.loc[hours["staff"] > 0, "h"].unique())
+    grid = Table(
+        "store",
+        Column("day", no_wrap=True),
+        *(f"{h:02d}" for h in open_hours),
+        title="Staff per hour",
+    )
+    for (sid, day), g in hours.groupby(["store_id", "day"], sort=False):
+        per_hour = dict(zip(g["h"], g["staff"], strict=True))
+        grid.add_row(str(sid), str(day), *(str(per_hour.get(h, 0)) for h in open_hours))
+    console.print(grid)
+    totals = Table(
+        "store", "staff-hours", "forecast entries", "planned STAR", "last week staff-hours",
+        title=f"Week of {plan.week_start} at target STAR {plan.target_star:g}",
+    )  # fmt: skip
+    for s in plan.stores:
+        totals.add_row(
+            s.store_id,
+            str(s.staff_hours),
+            f"{s.forecast_entries:,.0f}",
+            _num(s.planned_star),
+            "—" if s.last_week_staff_hours is None else str(s.last_week_staff_hours),
+        )
+    console.print(totals)
+
+
+# The zone analytics also answer as `storeops traffic zones` (issue 4's command set).
+traffic_app.command("zones")(zones)
 
 
 def _day(value: str | None, option: str) -> date | None:

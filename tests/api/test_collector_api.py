@@ -172,3 +172,29 @@ def test_without_blind_index_key_the_collector_answers_503(tmp_path: Path) -> No
         res = client.post("/v1/batch", json={"batch": []})
         assert res.status_code == 503
         assert "STOREOPS_BLIND_INDEX_KEY" in res.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"x": NaN}}]}',
+        b'{"batch": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"batch": [{"type": "track", "userId": "u\\ud800", "event": "E", "messageId": '
+        b'"\\udc00"}]}',
+        b'{"batch": ['
+        + b'{"type": "track", "userId": "u", "event": "E", "properties": '
+        + b'{"a":' * 850
+        + b"1"
+        + b"}" * 850
+        + b"}]}",
+        b'{"batch": [{"type": {"x": 1}, "userId": "u"}, null, 3, "s", []]}',
+        b'{"batch": "all"}',
+        b"[]",
+        b"\xff\xfe",
+        b"x" * 3_000_000,
+    ],
+)
+def test_hostile_bodies_get_an_answer_below_500(client: TestClient, key: str, body: bytes) -> None:
+    res = client.post("/v1/batch", content=body, headers=auth(key))
+    assert res.status_code < 500, res.text
+    assert "success" in res.json()

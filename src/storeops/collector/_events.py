@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, ClassVar
 
 from storeops.identity.identifiers import normalize
@@ -34,7 +35,14 @@ TYPES = ("track", "identify", "page", "screen", "group", "alias")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The C encoder made once: json.dumps builds one per call, which costs four times the
+# encoding of a small object. allow_nan=False: NaN is not JSON (parsers refuse it).
+_encode = c_make_encoder(None, None, encode_basestring, None, ":", ",", False, False, False)
+
+
+def dumps_compact(obj: Any) -> str:
+    """Compact JSON text, non-ASCII kept as is."""
+    return "".join(_encode(obj, 0))
 
 
 @dataclass(frozen=True)
@@ -172,26 +180,64 @@ class PiiPolicy:
     _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     _MOBILE_ID = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
     _SEPARATORS = re.compile(r"[\s-]")
+    #: Folded-key verdicts and hashes are cached (events repeat both); bounded so
+    #: that senders choosing random keys or values cannot grow memory.
+    CACHE_SIZE = 65_536
 
     def __init__(self, mode: str, keys: list[str] | tuple[str, ...], index: BlindIndex) -> None:
         self.mode = mode
         self.keys = frozenset(self._fold(k) for k in keys)
         self._index = index
+        self._key_cache: dict[str, bool] = {}
+        self._hash_cache: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def _fold(key: str) -> str:
         return key.lower().replace("_", "").replace("-", "").replace(" ", "")
 
+    def _personal_key(self, key: str) -> bool:
+        verdict = self._key_cache.get(key)
+        if verdict is None:
+            verdict = self._fold(key) in self.keys
+            if len(self._key_cache) < self.CACHE_SIZE:
+                self._key_cache[key] = verdict
+        return verdict
+
     def _hash(self, kind: str, value: Any) -> str:
         text = str(value)
-        norm = normalize(kind, text) or text.strip().lower()
-        return f"bi:{kind}:{self._index(kind, norm)}"
+        cached = self._hash_cache.get((kind, text))
+        if cached is None:
+            norm = normalize(kind, text) or text.strip().lower()
+            cached = f"bi:{kind}:{self._index(kind, norm)}"
+            if len(self._hash_cache) >= self.CACHE_SIZE:
+                self._hash_cache.clear()
+            self._hash_cache[(kind, text)] = cached
+        return cached
 
     def scrub(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A copy of ``obj`` without personal values (``obj`` itself when it has none)."""
         out: dict[str, Any] | None = None
         for key, value in obj.items():
-            new = self._value(key, value)
+            kind = type(value)
+            # Plain strings and numbers under ordinary keys are the common case: they
+            # leave after one type check and one cached dictionary lookup.
+            if kind is str:
+                if self._personal_key(key):
+                    new = self._personal(value)
+                elif "@" in value and self._EMAIL.match(value.strip()):
+                    new = _DROP if self.mode == "drop" else self._hash("email", value)
+                else:
+                    continue
+            elif kind is int:
+                if not self._personal_key(key):
+                    continue
+                new = self._personal(value)
+            elif kind is dict:
+                new = self.scrub(value)
+            elif kind is list:
+                new = self._list(key, value)
+            else:
+                continue
             if new is not value:
                 if out is None:
                     out = dict(obj)
@@ -201,45 +247,47 @@ class PiiPolicy:
                     out[key] = new
         return obj if out is None else out
 
-    def _value(self, key: str, value: Any) -> Any:
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, str | int) and self._fold(key) in self.keys:
-            if self.mode == "drop":
-                return _DROP
-            kind = "email" if "@" in str(value) else "phone"
-            return self._hash(kind, value)
-        if isinstance(value, str):
-            if "@" in value and self._EMAIL.match(value.strip()):
-                return _DROP if self.mode == "drop" else self._hash("email", value)
-            return value
-        if isinstance(value, dict):
-            return self.scrub(value)
-        if isinstance(value, list):
-            items = [self._value(key, v) for v in value]
-            if any(a is not b for a, b in zip(items, value, strict=True)):
-                return [v for v in items if v is not _DROP]
-        return value
+    def _personal(self, value: str | int) -> Any:
+        if self.mode == "drop":
+            return _DROP
+        return self._hash("email" if "@" in str(value) else "phone", value)
+
+    def _list(self, key: str, values: list[Any]) -> list[Any]:
+        items = []
+        changed = False
+        for value in values:
+            new = self.scrub({key: value}).get(key, _DROP)
+            changed = changed or new is not value
+            items.append(new)
+        if not changed:
+            return values
+        return [v for v in items if v is not _DROP]
 
     def identity(self, value: str) -> str:
         """``userId`` / ``anonymousId``: hashed when it is a phone number or e-mail."""
-        text = value.strip()
-        if "@" in text and self._EMAIL.match(text):
-            return self._hash("email", text)
-        if self._MOBILE_ID.match(self._SEPARATORS.sub("", text)):
-            return self._hash("phone", text)
+        if "@" in value:
+            text = value.strip()
+            if self._EMAIL.match(text):
+                return self._hash("email", text)
+        elif 11 <= len(value) <= 20 and self._MOBILE_ID.match(self._SEPARATORS.sub("", value)):
+            return self._hash("phone", value.strip())
         return value
 
 
 _DROP: Any = object()
 
 
-def _as_id(value: Any) -> str | None:
+def _identity(value: Any, policy: PiiPolicy) -> tuple[str | None, str | None]:
+    """A userId / anonymousId as stored (hashed when personal), or why it is unusable."""
     if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)  # some SDKs send numeric user ids
-    return value if isinstance(value, str) else None
+        return None, None
+    if type(value) is str:
+        if len(value) > MAX_ID_CHARS:
+            return None, f"ids are limited to {MAX_ID_CHARS} characters"
+        return policy.identity(value), None
+    if type(value) in (int, float):
+        return str(value), None  # some SDKs send numeric user ids
+    return None, "userId and anonymousId must be strings"
 
 
 def shape_event(
@@ -276,21 +324,17 @@ def shape_event(
     if message_id is None:
         # Without an id a retry could not be told from a new event; an id derived from
         # the content makes a repeated send of the same call a duplicate.
-        content = json.dumps(raw, sort_keys=True, default=str).encode()
+        content = json.dumps(raw, sort_keys=True, default=str).encode(errors="replace")
         message_id = "auto-" + hashlib.sha256(content).hexdigest()[:32]
     elif not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID_CHARS:
         return None, Failure(
             "bad_message_id", f"messageId must be a non-empty string of at most {MAX_ID_CHARS}"
         )
-    user_id, anonymous_id = _as_id(raw.get("userId")), _as_id(raw.get("anonymousId"))
-    if (user_id is None and raw.get("userId") not in (None, "")) or (
-        anonymous_id is None and raw.get("anonymousId") not in (None, "")
-    ):
-        return None, Failure("bad_field", "userId and anonymousId must be strings")
-    if (user_id and len(user_id) > MAX_ID_CHARS) or (
-        anonymous_id and len(anonymous_id) > MAX_ID_CHARS
-    ):
-        return None, Failure("bad_field", f"ids are limited to {MAX_ID_CHARS} characters")
+    user_id, why = _identity(raw.get("userId"), policy)
+    if why is None:
+        anonymous_id, why = _identity(raw.get("anonymousId"), policy)
+    if why is not None:
+        return None, Failure("bad_field", why)
 
     stamp = raw.get("timestamp")
     if stamp is None:
@@ -301,13 +345,13 @@ def shape_event(
             return None, Failure("bad_timestamp", why)
 
     payload = PAYLOAD[str(kind)](raw)
-    props = _dumps(policy.scrub(payload)) if payload else None
+    props = dumps_compact(policy.scrub(payload)) if payload else None
     context = raw.get("context")
     if context:
         traits = context.get("traits")
         if isinstance(traits, dict) and traits:
             context = dict(context, traits=policy.scrub(traits))
-        ctx = _dumps(context)
+        ctx = dumps_compact(context)
     else:
         ctx = None
     size = len(props or "") + len(ctx or "") + len(message_id) + 64
@@ -320,8 +364,8 @@ def shape_event(
         "m": message_id,
         "y": kind,
         "e": raw.get("event") if kind == "track" else None,
-        "u": policy.identity(user_id) if user_id else None,
-        "a": policy.identity(anonymous_id) if anonymous_id else None,
+        "u": user_id,
+        "a": anonymous_id,
         "t": ts_us,
         "p": props,
         "c": ctx,
@@ -342,7 +386,7 @@ def raw_text(raw: Any, policy: PiiPolicy) -> str:
             if isinstance(raw.get(key), str):
                 raw = dict(raw, **{key: policy.identity(raw[key])})
     try:
-        text = raw if isinstance(raw, str) else _dumps(raw)
+        text = raw if isinstance(raw, str) else dumps_compact(raw)
     except (TypeError, ValueError):
         text = repr(raw)
     return mask_text(text[:MAX_RAW_CHARS])

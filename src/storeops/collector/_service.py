@@ -26,7 +26,9 @@ import pyarrow.compute as pc
 
 from storeops.collector._events import (
     MAX_EVENT_BYTES,
+    Failure,
     PiiPolicy,
+    dumps_compact,
     mask_text,
     raw_text,
     shape_event,
@@ -46,7 +48,6 @@ UNAUTHORIZED_REASON = (
     "as Segment SDKs do; create one with `storeops sources add SOURCE_ID`"
 )
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _EPOCH_US = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
@@ -60,7 +61,7 @@ class Answer:
 
     @property
     def content(self) -> bytes:
-        return _dumps(self.body).encode()
+        return dumps_compact(self.body).encode(errors="replace")
 
 
 @dataclass
@@ -194,11 +195,12 @@ class Collector:
                 "n": 1, "ac": 0, "d": 0, "f": 1, "e": [], "x": [failure],
             }  # fmt: skip
             answer = Answer(status, {"success": False, "code": code, "message": message})
-            return _Pending(answer, (_dumps(record) + "\n").encode())
+            return _Pending(answer, (dumps_compact(record) + "\n").encode(errors="replace"))
 
-        if len(body) > limit and headers.get("content-encoding", "").lower() != "gzip":
+        gzipped = headers.get("content-encoding", "").lower() == "gzip"
+        if len(body) > MAX_BATCH_BYTES or (len(body) > limit and not gzipped):
             return refuse(413, "too_large", _too_large(endpoint, limit))
-        if headers.get("content-encoding", "").lower() == "gzip":
+        if gzipped:
             try:
                 body = _gunzip(body, limit)
             except _TooLargeError:
@@ -206,8 +208,8 @@ class Collector:
             except (OSError, EOFError, zlib.error):
                 return refuse(400, "bad_gzip", "Content-Encoding is gzip but the body is not")
         try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            doc = json.loads(body, parse_constant=_not_json)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             if source is None:
                 return refuse(401, "unauthorized", UNAUTHORIZED_REASON)
             return refuse(
@@ -241,13 +243,16 @@ class Collector:
         claimed: list[str] = []
         duplicates = 0
         for position, raw in enumerate(events):
-            event, failure = shape_event(
-                raw,
-                call_type=call_type,
-                received=received,
-                received_us=received_us,
-                policy=self.policy,
-            )
+            try:
+                event, failure = shape_event(
+                    raw,
+                    call_type=call_type,
+                    received=received,
+                    received_us=received_us,
+                    policy=self.policy,
+                )
+            except RecursionError:
+                event, failure = None, TOO_DEEP
             if failure is not None:
                 failures.append(
                     {
@@ -296,7 +301,16 @@ class Collector:
             "n": received_n, "ac": len(accepted), "d": duplicates, "f": len(failures),
             "e": accepted, "x": failures,
         }  # fmt: skip
-        return _Pending(Answer(status, answer_body), (_dumps(record) + "\n").encode(), claimed)
+        line = (dumps_compact(record) + "\n").encode(errors="replace")
+        return _Pending(Answer(status, answer_body), line, claimed)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+#: Objects nested deeper than Python's recursion limit cannot be scrubbed or stored.
+TOO_DEEP = Failure("bad_field", "the event is nested too deeply (over ~900 levels)")
 
 
 class _TooLargeError(Exception):

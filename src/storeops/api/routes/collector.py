@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 
-from storeops.collector import ENDPOINTS, Collector, load_spool
+from storeops.collector import ENDPOINTS, MAX_BATCH_BYTES, Collector, load_spool
 from storeops.errors import StoreOpsError
 
 log = logging.getLogger("storeops.collector")
@@ -36,9 +36,22 @@ def get_collector(request: Request) -> Collector:
 CollectorDep = Annotated[Collector, Depends(get_collector)]
 
 
+async def _read_capped(request: Request) -> bytes:
+    """The body, but never more than one byte over the batch limit (that byte is
+    enough to answer 413): a client cannot make the server buffer a huge upload."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BATCH_BYTES:
+            break
+    return b"".join(chunks)[: MAX_BATCH_BYTES + 1]
+
+
 def _endpoint(call: str) -> None:
     async def receive(request: Request, collector: CollectorDep) -> Response:
-        answer = await collector.ingest(call, await request.body(), request.headers)
+        answer = await collector.ingest(call, await _read_capped(request), request.headers)
         return Response(answer.content, answer.status, media_type="application/json")
 
     receive.__name__ = f"collect_{call}"

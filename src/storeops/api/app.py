@@ -20,7 +20,10 @@ from storeops import __version__
 from storeops.workspace import Workspace
 
 #: Route modules mounted by :func:`create_app`, in this order.
-ROUTE_MODULES: tuple[str, ...] = ("storeops.api.routes.collector",)
+ROUTE_MODULES: tuple[str, ...] = (
+    "storeops.api.routes.collector",
+    "storeops.api.routes.behaviour",
+)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from storeops.errors import StoreOpsError
@@ -53,7 +54,8 @@ def print_json(data: Any) -> None:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn :class:`StoreOpsError` into a clear message and exit status 2."""
+    """Turn :class:`StoreOpsError` and invalid query values (pydantic) into a clear
+    message and exit status 2."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -61,6 +63,15 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except StoreOpsError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except ValidationError as exc:
+            for problem in exc.errors():
+                field = ".".join(str(p) for p in problem["loc"])
+                message = str(problem["msg"]).removeprefix("Value error, ")
+                where = f"{field}: " if field else ""
+                err_console.print(
+                    f"[bold red]error:[/] {where}{message}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(code=2) from None
 
     return wrapper

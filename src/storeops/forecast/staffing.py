@@ -96,7 +96,8 @@ def staff_needed(entries: float, query: StaffingQuery) -> int:
     """Staff for one hour with ``entries`` expected (0 when the store is closed)."""
     if entries <= 0:
         return 0
-    staff = max(math.ceil(entries / query.target_star - 1e-9), query.min_staff)
+    # Rounded first so that 40.0000001 expected at a target of 20 is 2 people, not 3.
+    staff = max(math.ceil(round(entries / query.target_star, 6)), query.min_staff)
     return min(staff, query.max_staff) if query.max_staff is not None else staff
 
 

@@ -7,7 +7,6 @@ messageId is claimed before the await and released again if the write fails.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import gzip
@@ -150,7 +149,7 @@ class Collector:
         if pending.line is None:
             return pending.answer
         try:
-            await asyncio.wrap_future(self.writer.submit(pending.line))
+            await self.writer.submit_async(pending.line)
         except SpoolError as exc:
             self.release(pending)
             return Answer(503, {"success": False, "code": "spool_unavailable", "message": str(exc)})

@@ -15,6 +15,7 @@ recognise repeated messageIds it acknowledged recently.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import io
 import os
@@ -74,6 +75,10 @@ RECORD_SCHEMA = pa.schema(
     ]
 )
 HEADER_SCHEMA = pa.schema([f for f in RECORD_SCHEMA if f.name not in ("e", "x")])
+
+
+#: What a submitter waits on: a thread future, or an asyncio future of the caller's loop.
+Waiter = Future[None] | asyncio.Future[None]
 
 
 class SpoolError(StoreOpsError, OSError):
@@ -151,7 +156,7 @@ class SpoolWriter:
         self.segment_seconds = segment_seconds
         self.max_segment_bytes = max_segment_bytes
         self._cond = threading.Condition()
-        self._pending: list[tuple[bytes, Future[None]]] = []
+        self._pending: list[tuple[bytes, Waiter]] = []
         self._rotate = False
         self._stopping = False
         self._fd: int | None = None
@@ -185,6 +190,24 @@ class SpoolWriter:
     def submit(self, line: bytes) -> Future[None]:
         """Queue one complete line (ending in a newline); resolved once it is on disk."""
         future: Future[None] = Future()
+        with self._cond:
+            if self._stopping:
+                future.set_exception(SpoolError("the spool writer is shut down"))
+                return future
+            self._pending.append((line, future))
+            if len(self._pending) == 1:
+                self._cond.notify()
+        return future
+
+    def submit_async(self, line: bytes) -> asyncio.Future[None]:
+        """:meth:`submit` for the event loop's thread: an asyncio future.
+
+        The writer settles all asyncio futures of one flush with a single
+        ``call_soon_threadsafe`` (one wake-up of the loop per group commit, not one
+        per request).
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         with self._cond:
             if self._stopping:
                 future.set_exception(SpoolError("the spool writer is shut down"))
@@ -259,11 +282,10 @@ class SpoolWriter:
             if stopping:
                 with self._cond:
                     leftover, self._pending = self._pending, []
-                for _, future in leftover:
-                    future.set_exception(SpoolError("the spool writer is shut down"))
+                _settle(leftover, SpoolError("the spool writer is shut down"))
                 return
 
-    def _flush(self, batch: list[tuple[bytes, Future[None]]]) -> None:
+    def _flush(self, batch: list[tuple[bytes, Waiter]]) -> None:
         data = b"".join(line for line, _ in batch)
         try:
             if self._fd is None:
@@ -278,17 +300,40 @@ class SpoolWriter:
             # Nothing of this group is acknowledged; start a fresh segment next time
             # so a half-written line cannot sit in front of later records.
             self._abandon()
-            error = SpoolError(f"cannot write the spool in {self.spool}: {exc}")
-            for _, future in batch:
-                future.set_exception(error)
+            _settle(batch, SpoolError(f"cannot write the spool in {self.spool}: {exc}"))
             return
         self._size += len(data)
         self.flushes += 1
-        for _, future in batch:
-            future.set_result(None)
+        _settle(batch, None)
 
     def _abandon(self) -> None:
         if self._fd is not None:
             with suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _settle(batch: list[tuple[bytes, Waiter]], error: BaseException | None) -> None:
+    """Resolve the callers' futures: thread futures directly, asyncio futures through
+    one callback per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for _, waiter in batch:
+        if isinstance(waiter, asyncio.Future):
+            by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+        elif error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
+    for loop, futures in by_loop.items():
+        with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_in_loop, futures, error)
+
+
+def _settle_in_loop(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # cancelled (client went away)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -13,9 +13,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 
 from storeops.collector import ENDPOINTS, MAX_BATCH_BYTES, Collector, load_spool
 from storeops.errors import StoreOpsError
@@ -26,14 +25,12 @@ router = APIRouter(prefix="/v1", tags=["collector"])
 
 
 def get_collector(request: Request) -> Collector:
+    """The running collector, or 503 with the reason it is not running."""
     collector: Collector | None = getattr(request.app.state, "collector", None)
     if collector is None:
         problem = getattr(request.app.state, "collector_problem", "the collector is not running")
         raise HTTPException(status_code=503, detail=problem)
     return collector
-
-
-CollectorDep = Annotated[Collector, Depends(get_collector)]
 
 
 async def _read_capped(request: Request) -> bytes:
@@ -50,7 +47,11 @@ async def _read_capped(request: Request) -> bytes:
 
 
 def _endpoint(call: str) -> None:
-    async def receive(request: Request, collector: CollectorDep) -> Response:
+    # The collector is looked up with a plain call, not an ``Annotated[…, Depends()]``
+    # parameter: FastAPI's dependency solving took 109 µs per request against 40 µs
+    # without it (measured on the ASGI app), about 5% of the per-batch budget.
+    async def receive(request: Request) -> Response:
+        collector = get_collector(request)
         answer = await collector.ingest(call, await _read_capped(request), request.headers)
         return Response(answer.content, answer.status, media_type="application/json")
 

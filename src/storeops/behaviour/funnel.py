@@ -335,32 +335,30 @@ class FunnelInsight:
         # longer matter are dropped — only rows of later steps, in-window chain
         # ends and each person's first step-1 row stay — so the first window pass
         # sorts every matching event and later passes sort few rows.
-        prev = ibis.window(group_by=t.person_id, order_by=[t[k] for k in keys], rows=(None, -1))
-        t = t.mutate(
-            _s0=ibis.ifelse(t._m0, t.ts, ibis.null("timestamp")).cast("timestamp"),
-            _first=t._m0 & (t._m0.cast("int64").sum().over(prev).fill_null(0) == 0),
-        )
-        if q.breakdown is not None:
-            value = breakdown_value(self.wh, t, q.breakdown)
-            t = t.mutate(_bd=ibis.ifelse(t._first, value, ibis.null("string")))
-            t = t.drop(*[c for c in extra if c not in ["person_id", *keys]])
-        else:
-            t = t.mutate(_bd=ibis.null("string"))
+        t = t.mutate(_s0=ibis.ifelse(t._m0, t.ts, ibis.null("timestamp")).cast("timestamp"))
         done = {0}
         ok: dict[int, ir.BooleanValue] = {}
         while len(done) < n:
             ready = [i for i in range(n) if i not in done and parents[i] in done]
             prev = ibis.window(group_by=t.person_id, order_by=[t[k] for k in keys], rows=(None, -1))
-            t = t.mutate(
-                **{
-                    f"_s{i}": ibis.ifelse(
-                        t[f"_m{i}"],
-                        t[f"_s{parents[i]}"].max().over(prev),
-                        ibis.null("timestamp"),
-                    ).cast("timestamp")
-                    for i in ready
-                }
-            )
+            columns = {
+                f"_s{i}": ibis.ifelse(
+                    t[f"_m{i}"], t[f"_s{parents[i]}"].max().over(prev), ibis.null("timestamp")
+                ).cast("timestamp")
+                for i in ready
+            }
+            if done == {0}:
+                # The person's first step-1 row, in the same window pass (one sort).
+                first = t._m0.cast("int64").sum().over(prev).fill_null(0) == 0
+                columns["_first"] = t._m0 & first
+            t = t.mutate(**columns)
+            if done == {0}:
+                if q.breakdown is not None:
+                    value = breakdown_value(self.wh, t, q.breakdown)
+                    t = t.mutate(_bd=ibis.ifelse(t._first, value, ibis.null("string")))
+                    t = t.drop(*[c for c in extra if c not in ["person_id", *keys]])
+                else:
+                    t = t.mutate(_bd=ibis.null("string"))
             done.update(ready)
             ok = {
                 i: t[f"_s{i}"].notnull() & (t.ts <= t[f"_s{i}"] + window)

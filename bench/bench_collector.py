@@ -6,8 +6,10 @@ Starts `storeops serve` (uvicorn, one worker, the real app: validation, PII poli
 dedupe, group-committed fsync before every 200) in a subprocess on a fresh workspace,
 then drives it from a second process with raw keep-alive HTTP/1.1 connections
 (asyncio streams; requests built from a byte template so the generator costs little
-CPU next to the server). Every event has a fresh messageId, realistic properties
-(including a phone number that the PII policy hashes) and a Segment-style context.
+CPU next to the server). Every event has a fresh messageId, realistic properties and
+a Segment-style context; one event in ``--pii-every`` (default 10) carries a unique
+phone number that the PII policy hashes (``--pii-every 1``: all of them, the worst
+case).
 
 Two phases, each reported as events/s and batch latency p50/p99/max:
 
@@ -44,15 +46,19 @@ EVENT = (
     '{"type":"track","event":"Product Viewed","messageId":"bench-%d-#B#-%d",'
     '"userId":"user-%d","timestamp":"2025-06-18T10:15:00.123Z",'
     '"properties":{"sku":"SKU-%d","price_fen":12900,"store_id":"S00%d",'
-    '"channel":"mini_program","phone":"13#B#%02d","campaign":"618-warmup"},'
+    '"channel":"mini_program",%s"campaign":"618-warmup"},'
     '"context":{"library":{"name":"analytics-python","version":"2.3.4"},'
     '"ip":"10.0.%d.%d","locale":"zh-CN","page":{"path":"/p/%d"}}}'
 )
 
 
-def _template(worker: int, size: int) -> bytes:
+def _template(worker: int, size: int, pii_every: int) -> bytes:
+    def phone(n: int) -> str:
+        return f'"phone":"13#B#{n:02d}",' if pii_every and n % pii_every == 0 else ""
+
     events = ",".join(
-        EVENT % (worker, n, n * 37 % 5000, n % 97, n % 9, n, n, n * 7 % 250, n) for n in range(size)
+        EVENT % (worker, n, n * 37 % 5000, n % 97, n % 9, phone(n), n, n * 7 % 250, n)
+        for n in range(size)
     )
     return ('{"batch":[' + events + '],"sentAt":"2025-06-18T10:15:01Z"}').encode()
 
@@ -81,7 +87,14 @@ async def _answer(reader: asyncio.StreamReader) -> int:
 
 
 async def _drive(
-    port: int, auth: str, worker: int, seconds: float, rate: float | None, conns: int, batch: int
+    port: int,
+    auth: str,
+    worker: int,
+    seconds: float,
+    rate: float | None,
+    conns: int,
+    batch: int,
+    pii_every: int,
 ) -> dict[str, Any]:
     """Open loop when ``rate`` (events/s for this process) is given, else closed loop."""
     streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(conns)]
@@ -91,7 +104,7 @@ async def _drive(
     start = time.perf_counter()
     end = start + seconds
     interval = batch / rate if rate else 0.0
-    template = _template(worker, batch)
+    template = _template(worker, batch, pii_every)
     queue: asyncio.Queue[float] = asyncio.Queue()
 
     async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, due: float) -> None:
@@ -142,7 +155,7 @@ async def _drive(
     }
 
 
-def _worker(args: tuple[int, str, int, float, float | None, int, int], out: Any) -> None:
+def _worker(args: tuple[int, str, int, float, float | None, int, int, int], out: Any) -> None:
     out.put(asyncio.run(_drive(*args)))
 
 
@@ -162,13 +175,14 @@ def _phase(
     procs: int,
     tag: int,
     server_pid: int,
+    pii_every: int = 10,
 ) -> dict[str, Any]:
     out: Any = mp.Queue()
     per_rate = rate / procs if rate else None
     workers = [
         mp.Process(
             target=_worker,
-            args=((port, auth, tag * 100 + i, seconds, per_rate, conns, 100), out),
+            args=((port, auth, tag * 100 + i, seconds, per_rate, conns, 100, pii_every), out),
         )
         for i in range(procs)
     ]
@@ -212,6 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=50_000.0, help="open-loop events/s")
     parser.add_argument("--connections", type=int, default=8, help="per load process")
     parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
+    parser.add_argument(
+        "--pii-every",
+        type=int,
+        default=10,
+        help="one event in N carries a (unique) phone number to hash; 1 = every event",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -250,10 +270,12 @@ def main(argv: list[str] | None = None) -> None:
                 "open_loop": _phase(
                     port, auth, seconds=args.seconds, rate=args.rate,
                     conns=args.connections, procs=args.procs, tag=1, server_pid=server.pid,
+                    pii_every=args.pii_every,
                 ),
                 "closed_loop": _phase(
                     port, auth, seconds=args.seconds, rate=None,
                     conns=args.connections, procs=args.procs, tag=2, server_pid=server.pid,
+                    pii_every=args.pii_every,
                 ),
             }  # fmt: skip
         finally:

@@ -21,7 +21,6 @@ def _shape(raw: object, policy: str = "hash", call_type: str | None = None):  # 
     return shape_event(
         raw,
         call_type=call_type,
-        received=NOW,
         received_us=NOW_US,
         policy=PiiPolicy(policy, KEYS, INDEX),
     )

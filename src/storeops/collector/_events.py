@@ -32,8 +32,6 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 
 TYPES = ("track", "identify", "page", "screen", "group", "alias")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
 
 # The C encoder made once: json.dumps builds one per call, which costs four times the
 # encoding of a small object. allow_nan=False: NaN is not JSON (parsers refuse it).
@@ -82,7 +80,7 @@ class RequiredString(Rule):
 
     def check(self, event: dict[str, Any]) -> str | None:
         value = event.get(self.name)
-        if not isinstance(value, str) or not value.strip():
+        if type(value) is not str or not value or value.isspace():
             return f"{self.name} is required for {event.get('type')} calls ({self.hint})"
         if len(value) > MAX_ID_CHARS:
             return f"{self.name} is longer than {MAX_ID_CHARS} characters"
@@ -142,9 +140,9 @@ PAYLOAD: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
 }
 
 
-def parse_timestamp(value: Any, received: datetime) -> tuple[int | None, str | None]:
+def parse_timestamp(value: Any, received_us: int) -> tuple[int | None, str | None]:
     """Microseconds since the epoch (UTC), or a reason why ``value`` is unusable."""
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None, f"timestamp must be an ISO 8601 string, got {type(value).__name__}"
     try:
         ts = datetime.fromisoformat(value)
@@ -154,12 +152,19 @@ def parse_timestamp(value: Any, received: datetime) -> tuple[int | None, str | N
         )
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)  # Segment reads zone-less timestamps as UTC
-    if ts < EARLIEST or ts > received + FUTURE_SLACK:
+    # A float has 0.24 µs resolution at today's epoch seconds: rounding is exact, and
+    # three times cheaper than timedelta arithmetic.
+    us = round(ts.timestamp() * 1_000_000)
+    if us < _EARLIEST_US or us > received_us + _SLACK_US:
         return None, (
             f"timestamp {value[:64]!r} is outside the accepted range (2000-01-01 to one day "
             "after receipt): check the device clock"
         )
-    return (ts - _EPOCH) // _MICRO, None
+    return us, None
+
+
+_EARLIEST_US = round(EARLIEST.timestamp() * 1_000_000)
+_SLACK_US = FUTURE_SLACK // timedelta(microseconds=1)
 
 
 class PiiPolicy:
@@ -294,7 +299,6 @@ def shape_event(
     raw: Any,
     *,
     call_type: str | None,
-    received: datetime,
     received_us: int,
     policy: PiiPolicy,
 ) -> tuple[dict[str, Any] | None, Failure | None]:
@@ -340,7 +344,7 @@ def shape_event(
     if stamp is None:
         ts_us: int | None = received_us
     else:
-        ts_us, why = parse_timestamp(stamp, received)
+        ts_us, why = parse_timestamp(stamp, received_us)
         if why is not None:
             return None, Failure("bad_timestamp", why)
 

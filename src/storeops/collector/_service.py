@@ -246,7 +246,6 @@ class Collector:
                 event, failure = shape_event(
                     raw,
                     call_type=call_type,
-                    received=received,
                     received_us=received_us,
                     policy=self.policy,
                 )

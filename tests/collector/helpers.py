@@ -22,9 +22,9 @@ from storeops.workspace import Workspace, init_workspace, open_workspace
 BLIND_INDEX_KEY = generate_key()
 
 
-def collector_workspace(root: Path, **settings: Any) -> Workspace:
-    """A DuckDB workspace with a blind-index key and the given collector settings."""
-    init_workspace(root)
+def collector_workspace(root: Path, *, backend: str = "duckdb", **settings: Any) -> Workspace:
+    """A workspace with a blind-index key and the given collector settings."""
+    init_workspace(root, backend=backend)
     toml = root / "storeops.toml"
     extra = {"blind_index_key": BLIND_INDEX_KEY, **settings}
     with toml.open("a", encoding="utf-8") as fh:

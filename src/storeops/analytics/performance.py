@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+from ibis import _
+from ibis.common.deferred import Deferred
 from pydantic import BaseModel, Field, model_validator
 
 from storeops.analytics.store_summary import StoreSummary, StoreSummaryQuery, sale_orders
@@ -133,31 +135,41 @@ class _Base:
             t = t.filter(start < _utc_midnight(self.q.date_to + timedelta(days=2)))
         return t
 
-    def _per_hour(self, t: ir.Table, ts: str, **measures: ir.Scalar) -> ir.Table:
-        """``measures`` per store and local hour of ``t[ts]`` (``t`` has ``tz``).
+    def _per_hour(self, t: ir.Table, ts: str, **measures: Deferred) -> ir.Table:
+        """``measures`` per store and local hour of ``t[ts]``, for the stores queried.
 
         Rows are summed first per UTC hour wherever that loses nothing: for a zone whose
         offset is a fixed whole number of hours (Asia/Shanghai), the local hour is the
         UTC hour shifted. So ``local_time`` runs on one row per store and hour instead of
-        one per reading. Other zones keep each row's own time. ``measures`` must be
-        sums or counts (they are summed again after the first step).
+        one per reading. Other zones keep each row's own time. When every zone in use
+        qualifies, the rows need not even be joined to their store's zone first.
+        ``measures`` must be sums or counts (they are summed again after the first step).
         """
+        stores = self._stores()
+        if self.q.store_ids is not None:
+            t = t.filter(t.store_id.isin(self.q.store_ids))
+        zones = self.wh.known_zones()
         aligned = [
             zone
-            for zone in self.wh.known_zones()
+            for zone in zones
             if (offset := fixed_offset_seconds(zone)) is not None and offset % 3600 == 0
         ]
+        if aligned and len(aligned) < len(zones):
+            zone = stores.select(z_id="s_id", z_tz="tz")
+            t = t.join(zone, t.store_id == zone.z_id)
         when = t[ts]
         key: ir.TimestampValue = when
         if aligned:
-            fast = t.tz.isin(aligned) & (when >= FIXED_FROM) & (when < FIXED_UNTIL)
+            fast = (when >= FIXED_FROM) & (when < FIXED_UNTIL)
+            if len(aligned) < len(zones):
+                fast &= t.z_tz.isin(aligned)
             key = ibis.ifelse(fast, when.truncate("h"), when)
-        first = t.group_by(k_id=t.store_id, k_tz=t.tz, k_ts=key).aggregate(**measures)
-        local = self.wh.local_time(first.k_ts, first.k_tz)
+        first = t.group_by(k_id=t.store_id, k_ts=key).aggregate(**measures)
+        first = first.join(stores, first.k_id == stores.s_id)
+        local = self.wh.local_time(first.k_ts, first.tz)
         first = self._in_range(first.mutate(hour=local.truncate("h"), day=local.date()))
-        names = list(measures)
         return first.group_by(store_id=first.k_id, hour=first.hour).aggregate(
-            **{name: first[name].sum() for name in names}
+            **{name: first[name].sum() for name in measures}
         )
 
     def hourly_expr(self) -> ir.Table:
@@ -165,18 +177,16 @@ class _Base:
         wh, stores = self.wh, self._stores()
         tc = wh.table("traffic_counts")
         tc = self._near_range(tc, tc.interval_start, tc.interval_start)
-        tc = tc.join(stores, tc.store_id == stores.s_id)
-        entries = self._per_hour(tc, "interval_start", entries=tc.ins.sum())
+        entries = self._per_hour(tc, "interval_start", entries=_.ins.sum())
         entries = entries.select(e_id="store_id", e_hour="hour", entries="entries")
 
         o = sale_orders(wh)
-        o = self._near_range(o, o.ts, o.ts)
-        o = o.join(stores, o.store_id == stores.s_id)
-        sales = self._per_hour(o, "ts", transactions=o.count(), sales_fen=o.total_fen.sum())
+        o = self._near_range(o, o.ts, o.ts).select("order_id", "store_id", "ts", "total_fen")
+        sales = self._per_hour(o, "ts", transactions=_.count(), sales_fen=_.total_fen.sum())
         # Units straight from the lines of those orders: no per-order sum to join back.
-        lines = wh.table("order_lines")
-        lo = lines.join(o, lines.order_id == o.order_id)
-        units = self._per_hour(lo, "ts", units=lo.quantity.sum())
+        lines = wh.table("order_lines").select(l_id="order_id", quantity="quantity")
+        lo = lines.join(o, lines.l_id == o.order_id)
+        units = self._per_hour(lo, "ts", units=_.quantity.sum())
         units = units.select(u_id="store_id", u_hour="hour", units="units")
         orders = sales.left_join(
             units, [sales.store_id == units.u_id, sales.hour == units.u_hour]
@@ -185,7 +195,7 @@ class _Base:
             o_hour="hour",
             transactions="transactions",
             sales_fen="sales_fen",
-            units=ibis._.units.fill_null(0),
+            units=_.units.fill_null(0),
         )
 
         grid = entries.select(g_id=entries.e_id, g_hour=entries.e_hour).union(

@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--loop-users", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=2, help="best of N for each timing")
+    parser.add_argument("--repeat", type=int, default=4, help="best of N for each timing")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-funnel-"))
@@ -231,13 +231,22 @@ def main() -> None:
         row = wh.con.raw_sql(HAND_SQL_PRUNED).fetchone()  # type: ignore[attr-defined]
         return [int(x) for x in row]
 
-    # Interleave so all see the same machine load.
-    hand_s, hand_counts = best(hand)
-    pruned_s, pruned_counts = best(hand_pruned)
-    ours_s, ours_counts = best(storeops_counts)
-    hand_s = min(hand_s, best(hand)[0])
-    pruned_s = min(pruned_s, best(hand_pruned)[0])
-    ours_s = min(ours_s, best(storeops_counts)[0])
+    # Round-robin, best of N each: on a shared machine the load changes by the
+    # second, and every variant should see the same conditions.
+    variants = {"hand": hand, "pruned": hand_pruned, "storeops": storeops_counts}
+    times: dict[str, float] = dict.fromkeys(variants, float("inf"))
+    answers: dict[str, list[int]] = {}
+    for _ in range(args.repeat):
+        for name, fn in variants.items():
+            t = time.perf_counter()
+            answers[name] = fn()
+            times[name] = min(times[name], time.perf_counter() - t)
+    hand_s, pruned_s, ours_s = times["hand"], times["pruned"], times["storeops"]
+    hand_counts, pruned_counts, ours_counts = (
+        answers["hand"],
+        answers["pruned"],
+        answers["storeops"],
+    )
     full_s, full = best(insight.calculate)
 
     frame = wh.con.raw_sql(  # type: ignore[attr-defined]

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
             "the door after a restart (the loader drops older repeats against the warehouse)."
         ),
     )
+    collector_dedupe_max_keys: int = Field(
+        default=5_000_000,
+        ge=0,
+        description=(
+            "At most this many messageIds are remembered at the door (about 120 bytes "
+            "each); the oldest are forgotten first, and the loader still drops repeats."
+        ),
+    )
 
     @field_validator("default_timezone")
     @classmethod

@@ -144,3 +144,31 @@ def test_loader_is_exactly_once_on_every_backend(tmp_path: Path, backend: str) -
     (row,) = collector_stats(ws)
     assert (row["received"], row["accepted"], row["duplicates"], row["failed"]) == (22, 20, 1, 1)
     assert row["loaded"] == 20
+
+
+def test_the_door_remembers_at_most_its_key_budget(tmp_path: Path) -> None:
+    ws = collector_workspace(tmp_path / "ws", collector_dedupe_max_keys=100)
+    key = new_source(ws)
+    collector = Collector(ws).start()
+    try:
+        bodies = _batches(10, 30)
+        for body in bodies:
+            assert collector.ingest_sync("batch", body, auth(key)).body["accepted"] == 30
+        assert len(collector._seen) <= 100 + 30
+        # The latest batch is still remembered; the first one was forgotten ...
+        assert collector.ingest_sync("batch", bodies[-1], auth(key)).body["duplicates"] == 30
+        assert collector.ingest_sync("batch", bodies[0], auth(key)).body["accepted"] == 30
+    finally:
+        collector.close()
+    # ... and the loader drops it instead.
+    load_spool(ws)
+    assert len(stored_events(ws)) == 300
+    (row,) = collector_stats(ws)
+    assert row["load_duplicates"] == 30 and row["loaded"] == 300
+    # After a restart the door is seeded from the spool, newest first, within budget.
+    collector = Collector(ws).start()
+    try:
+        assert 0 < len(collector._seen) <= 100 + 30
+        assert collector.ingest_sync("batch", bodies[-1], auth(key)).body["duplicates"] == 30
+    finally:
+        collector.close()

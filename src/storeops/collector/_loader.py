@@ -68,7 +68,12 @@ def load_spool(ws: Workspace) -> LoadReport:
                     load_segment(wh, path, report)
                     _retire(path)
                     report.segments += 1
-    _prune(spool / LOADED, ws.settings.collector_dedupe_hours * 3600.0)
+    # Loaded segments only serve the door's memory after a restart: keep them for its
+    # window, and no more bytes than its key budget could use (~512 bytes an event).
+    settings = ws.settings
+    _prune(
+        spool, settings.collector_dedupe_hours * 3600.0, settings.collector_dedupe_max_keys * 512
+    )
     return report
 
 
@@ -83,12 +88,13 @@ def _retire(path: Path) -> None:
         os.close(fd)
 
 
-def _prune(folder: Path, keep_seconds: float) -> None:
-    if not folder.is_dir():
-        return
+def _prune(spool: Path, keep_seconds: float, keep_bytes: int) -> None:
     cutoff = time.time() - keep_seconds
-    for path in segments(folder.parent, loaded=True):
-        if path.stat().st_mtime < cutoff:
+    kept = 0
+    for path in reversed(segments(spool, loaded=True)):  # newest first
+        stat = path.stat()
+        kept += stat.st_size
+        if stat.st_mtime < cutoff or kept > keep_bytes:
             path.unlink(missing_ok=True)
 
 

@@ -96,6 +96,7 @@ class Collector:
         self.spool = ws.folder("spool")
         self.writer = SpoolWriter(self.spool, segment_seconds=settings.collector_segment_seconds)
         self.window_seconds = settings.collector_dedupe_hours * 3600.0
+        self.max_keys = settings.collector_dedupe_max_keys
         # Door dedupe: key -> generation; generations expire as a whole.
         self._seen: dict[str, int] = {}
         self._generations: deque[tuple[int, float, list[str]]] = deque()
@@ -116,11 +117,15 @@ class Collector:
         self._generations.append((number, time.monotonic(), []))
 
     def _advance(self) -> None:
+        """Start a new generation every 10 minutes (or every tenth of the key budget)
+        and forget the oldest ones past the window or over the budget."""
         now = time.monotonic()
-        if now - self._generations[-1][1] >= GENERATION_SECONDS:
+        current = self._generations[-1]
+        if now - current[1] >= GENERATION_SECONDS or len(current[2]) >= self.max_keys // 10 + 1:
             self._new_generation()
-        while len(self._generations) > 1 and now - self._generations[0][1] > max(
-            self.window_seconds, GENERATION_SECONDS
+        window = max(self.window_seconds, GENERATION_SECONDS)
+        while len(self._generations) > 1 and (
+            now - self._generations[0][1] > window or len(self._seen) > self.max_keys
         ):
             number, _, keys = self._generations.popleft()
             for key in keys:
@@ -128,19 +133,27 @@ class Collector:
                     del self._seen[key]
 
     def _seed(self) -> None:
-        """Remember the messageIds of the spool (pending and recently loaded)."""
-        number, _, keys = self._generations[-1]
-        for path in segments(self.spool, loaded=True) + segments(self.spool):
+        """Remember the messageIds of the spool: pending segments, then the recently
+        loaded ones, newest first, up to the key budget."""
+        loaded = segments(self.spool, loaded=True)
+        for path in [*reversed(segments(self.spool)), *reversed(loaded)]:
+            if len(self._seen) >= self.max_keys:
+                break
             table = read_records(path)
             if table.num_rows == 0:
                 continue
             lists = table.column("e").combine_chunks()
             sources = pc.take(table.column("s"), pc.list_parent_indices(lists))
             ids = pc.struct_field(pc.list_flatten(lists), "m")
-            for source, message_id in zip(sources.to_pylist(), ids.to_pylist(), strict=True):
-                key = f"{source}\x1f{message_id}"
-                self._seen[key] = number
-                keys.append(key)
+            keys = [
+                f"{source}\x1f{message_id}"
+                for source, message_id in zip(sources.to_pylist(), ids.to_pylist(), strict=True)
+            ]
+            keys = keys[len(keys) - (self.max_keys - len(self._seen)) :]  # the newest fit
+            # Older segments go into older generations, so they are forgotten first.
+            self._generations.appendleft((self._generations[0][0] - 1, time.monotonic(), keys))
+            for key in keys:
+                self._seen.setdefault(key, self._generations[0][0])
 
     # -- requests ---------------------------------------------------------------------
     async def ingest(self, endpoint: str, body: bytes, headers: Mapping[str, str]) -> Answer:

@@ -116,3 +116,11 @@ def test_raw_payloads_of_failures_carry_no_personal_data() -> None:
     assert "li@example.com" not in text and "13800138001" not in text
     text = raw_text('{"phone": "13800138001", "email": "li@example.com"', policy)
     assert "13800138001" not in text and "li@example.com" not in text
+
+
+def test_the_event_limit_counts_utf8_bytes() -> None:
+    just_under = {**TRACK, "properties": {"note": "店" * 10_000}}  # 30,000 bytes
+    assert _shape(just_under)[1] is None
+    over = {**TRACK, "properties": {"note": "店" * 11_000}}  # 33,000 bytes, 11,000 chars
+    failure = _shape(over)[1]
+    assert failure is not None and failure.code == "event_too_large"

@@ -359,6 +359,9 @@ def shape_event(
     else:
         ctx = None
     size = len(props or "") + len(ctx or "") + len(message_id) + 64
+    if size * 4 > MAX_EVENT_BYTES:  # could be over in UTF-8 bytes: count them
+        text = (props or "") + (ctx or "") + message_id
+        size = len(text.encode(errors="replace")) + 64
     if size > MAX_EVENT_BYTES:
         return None, Failure(
             "event_too_large",

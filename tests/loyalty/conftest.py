@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from tests.postgres_server import fresh_database
 
 from storeops.opsdb import make_engine
-from storeops.opsdb.tables import metadata
+from storeops.opsdb.migrate import upgrade
 
 _names = itertools.count()
 
@@ -22,7 +22,7 @@ def new_engine(kind: str, tmp_path: Path) -> Engine:
     else:
         url = fresh_database(f"ledger_{next(_names)}_{abs(hash(str(tmp_path))) % 10**8}")
         engine = make_engine(url)
-    metadata.create_all(engine)
+    upgrade(engine)
     return engine
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 
 from storeops.opsdb import ledger_tables  # noqa: F401  (registers the ledger tables)
-from storeops.opsdb.tables import audit_log, metadata, workspace_meta
+from storeops.opsdb.tables import audit_log, workspace_meta
 
 
 def make_engine(url: str, *, lock_timeout_seconds: float = 30.0) -> Engine:
@@ -45,9 +45,12 @@ def audit(con: Any, *, actor: str, action: str, target: str, detail: dict[str, A
 
 
 def init_ops_database(url: str, **meta: str) -> None:
-    """Create the ops database tables (idempotent) and record ``meta`` key/values."""
+    """Create or migrate the ops database to the current schema (idempotent) and record
+    ``meta`` key/values."""
+    from storeops.opsdb.migrate import upgrade
+
     engine = make_engine(url)
-    metadata.create_all(engine)
+    upgrade(engine)
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as con:
         for key, value in meta.items():

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ops database (``storeops.opsdb.migrate``)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
-from storeops.opsdb import ledger_tables  # noqa: F401  (registers the ledger tables)
+from storeops.opsdb import access_tables, ledger_tables  # noqa: F401  (register their tables)
 from storeops.opsdb.tables import audit_log, workspace_meta
 
 

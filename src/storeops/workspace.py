@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from storeops import __version__
 from storeops.errors import WorkspaceError
-from storeops.opsdb import init_ops_database
+from storeops.opsdb import init_ops_database, make_engine
 from storeops.settings import SETTINGS_FILE, Settings, load_settings
 from storeops.warehouse import Warehouse, open_warehouse
 
@@ -40,6 +42,13 @@ class Workspace:
 
     def warehouse(self) -> Warehouse:
         return open_warehouse(self.settings)
+
+    def ops_engine(self) -> Engine:
+        """An engine on the ops database, migrated to the current schema first."""
+        init_ops_database(self.settings.ops_url)
+        return make_engine(
+            self.settings.ops_url, lock_timeout_seconds=self.settings.lock_timeout_seconds
+        )
 
 
 def init_workspace(

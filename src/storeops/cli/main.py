@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "storeops.cli.serve_cmd",
     "storeops.cli.sources_cmd",
     "storeops.cli.collector_cmd",
+    "storeops.cli.users_cmd",
 )
 
 for module_name in COMMAND_MODULES:

@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storeops.errors import StoreOpsError
+from storeops.opsdb import utcnow
 from storeops.opsdb.ledger_tables import (
     ledger_accounts,
     ledger_entries,
@@ -52,10 +53,6 @@ class IdempotencyConflictError(LedgerError):
 
 class UnknownMemberError(LedgerError, LookupError):
     """No member with that id."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def request_hash(kind: str, payload: dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from storeops.loyalty.ledger import account_id, utcnow
+from storeops.loyalty.ledger import account_id
+from storeops.opsdb import utcnow
 from storeops.opsdb.ledger_tables import members
 
 ASSETS = ("points", "stored_value")

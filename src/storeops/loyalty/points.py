@@ -43,8 +43,8 @@ from storeops.loyalty.ledger import (
     require_member,
     require_positive,
     run_once,
-    utcnow,
 )
+from storeops.opsdb import utcnow
 from storeops.opsdb.ledger_tables import ledger_txns, point_lot_uses, point_lots
 
 ASSET = "points"

@@ -15,6 +15,11 @@ from storeops.opsdb import access_tables, ledger_tables  # noqa: F401  (register
 from storeops.opsdb.tables import audit_log, workspace_meta
 
 
+def utcnow() -> datetime:
+    """Now in UTC, naive: the ops database stores naive UTC timestamps everywhere."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def make_engine(url: str, *, lock_timeout_seconds: float = 30.0) -> Engine:
     """An engine; SQLite gets WAL and a bounded busy timeout so no one waits forever."""
     if url.startswith("sqlite"):

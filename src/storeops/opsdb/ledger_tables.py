@@ -14,12 +14,14 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -27,7 +29,8 @@ from storeops.opsdb.tables import metadata
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
-#: Loyalty members (the minimum the ledger needs; enrolment and tiers build on it).
+#: Loyalty members. Phone and WeChat id are stored only encrypted (``*_enc``, AES-GCM)
+#: with a keyed blind index (``*_index``) to find a member by them.
 members = Table(
     "members",
     metadata,
@@ -37,6 +40,29 @@ members = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("store_id", String(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
+    Column("phone_enc", Text, nullable=True),
+    Column("phone_index", String(64), nullable=True),
+    Column("wechat_enc", Text, nullable=True),
+    Column("wechat_index", String(64), nullable=True),
+    Column("birthday", Date, nullable=True),
+    Column("associate_id", String(64), nullable=True),
+    Column("enrolled_via", String(32), nullable=False, server_default="store"),
+    Column("tier_since", DateTime, nullable=True),
+    Index("uq_members_phone_index", "phone_index", unique=True),
+    Index("uq_members_wechat_index", "wechat_index", unique=True),
+)
+
+#: Every tier change with its reason (upgrade, downgrade, manual).
+tier_changes = Table(
+    "tier_changes",
+    metadata,
+    Column("change_id", _ID, primary_key=True),
+    Column("member_id", ForeignKey("members.member_id"), nullable=False),
+    Column("from_tier", String(32), nullable=False),
+    Column("to_tier", String(32), nullable=False),
+    Column("reason", String(256), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_tier_changes_member", "member_id"),
 )
 
 #: One account per owner (a member id, or ``system``), asset and purpose.

@@ -14,12 +14,13 @@ Semantics (those of ClickHouse ``windowFunnel``, made deterministic):
   (people who skip it still count further down), as in PostHog;
 - the first step cannot be optional.
 
-How it is computed, in one pass per required step: for every event that matches
-step k, ``start_k`` is the latest start time of any chain of steps 1..k that ends
-at this event — the running maximum of ``start_{k-1}`` over the strictly earlier
-events of the person (a window function). The latest start makes the shortest
-chain, so step k is reached iff some event has ``ts - start_k <= window``, and the
-smallest such difference is the person's time to reach step k.
+How it is computed, one window pass per required step: for every event that
+matches step k, ``start_k`` is the latest start time of any chain of steps 1..k
+that ends at this event — the running maximum of ``start_{k-1}`` over the strictly
+earlier events of the person (a window function). The latest start makes the
+shortest chain, so step k is reached iff some event has ``ts - start_k <= window``,
+and the smallest such difference is the person's time to reach step k. After the
+first pass only the rows that can still matter go on (see :meth:`FunnelInsight.to_expr`).
 
 Breakdowns attribute each person to one value: the property's value on their
 first event that matches step 1 (first touch), so the groups add up to the total.

@@ -11,7 +11,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
-from storeops.opsdb import access_tables, ledger_tables  # noqa: F401  (register their tables)
+from storeops.opsdb import (  # noqa: F401  (register their tables)
+    access_tables,
+    ledger_tables,
+    promotion_tables,
+)
 from storeops.opsdb.tables import audit_log, workspace_meta
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from tests.ops_engines import OPS_BACKENDS, new_engine
 
 from storeops.settings import load_settings
 from storeops.warehouse import Warehouse, open_warehouse
@@ -61,6 +63,14 @@ def workspace(tmp_path: Path, backend: str) -> Workspace:
 def duckdb_workspace(tmp_path: Path) -> Workspace:
     """A fresh workspace on DuckDB only (for DuckDB-specific behaviour)."""
     return init_workspace(tmp_path / "ws-duckdb", backend="duckdb")
+
+
+@pytest.fixture(params=OPS_BACKENDS)
+def ops_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh ops database on SQLite and on PostgreSQL (tests/postgres_server.py)."""
+    engine = new_engine(request.param, tmp_path)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

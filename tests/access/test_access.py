@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from tests.loyalty.conftest import new_engine
+from tests.ops_engines import new_engine
 
 from storeops.access import (
     ROLES,

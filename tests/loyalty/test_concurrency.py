@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
-from tests.loyalty.conftest import new_engine
+from tests.ops_engines import new_engine
 
 from storeops.loyalty import (
     InsufficientBalanceError,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import Engine, func, select
-from tests.loyalty.conftest import new_engine
+from tests.ops_engines import new_engine
 
 from storeops.loyalty import (
     InsufficientBalanceError,

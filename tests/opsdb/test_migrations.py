@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
-from tests.loyalty.conftest import new_engine
+from tests.ops_engines import new_engine
 
 from storeops.opsdb import init_ops_database, make_engine
 from storeops.opsdb.migrate import BASELINE_TABLES, current, downgrade, head, pending, upgrade

@@ -18,7 +18,8 @@ from storeops.cli.common import (
 )
 from storeops.identity.resolve import Resolution
 from storeops.identity.service import link_file, override, resolve_workspace
-from storeops.privacy.crypto import generate_key, generate_keyring
+from storeops.privacy.crypto import cipher_from, generate_key, generate_keyring
+from storeops.privacy.rotation import rotate
 
 customers = typer.Typer(help="Customer identity across sources.", no_args_is_help=True)
 keys = typer.Typer(help="Secrets for personal data.", no_args_is_help=True)
@@ -107,6 +108,22 @@ def generate() -> None:
     """Print new keys for STOREOPS_ENCRYPTION_KEY and STOREOPS_BLIND_INDEX_KEY."""
     typer.echo(f"STOREOPS_ENCRYPTION_KEY={generate_keyring()}")
     typer.echo(f"STOREOPS_BLIND_INDEX_KEY={generate_key()}")
+
+
+@keys.command("rotate")
+@handle_errors
+def rotate_cmd(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Re-encrypt personal data under the first key of STOREOPS_ENCRYPTION_KEY.
+
+    Put the new key first (new:KEY,old:KEY), run this, then remove the old key.
+    """
+    ws = workspace_from(workspace)
+    counts = rotate(ws.ops_engine(), cipher_from(ws.settings))
+    if as_json:
+        print_json(counts)
+        return
+    for field, n in counts.items():
+        console.print(f"{field}: {n} re-encrypted")
 
 
 def register(app: typer.Typer) -> None:

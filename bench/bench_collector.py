@@ -1,6 +1,6 @@
 """Collector throughput and latency: batches of 100 events over loopback, durable.
 
-    .venv/bin/python bench/bench_collector.py [--seconds 15] [--rate 50000] [--connections 8]
+    .venv/bin/python bench/bench_collector.py [--seconds 15] [--rate 50000] [--connections 16]
 
 Starts `storeops serve` (uvicorn, one worker, the real app: validation, PII policy,
 dedupe, group-committed fsync before every 200) in a subprocess on a fresh workspace,
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rate", type=float, default=50_000.0, help="open-loop events/s")
-    parser.add_argument("--connections", type=int, default=8, help="per load process")
+    parser.add_argument("--connections", type=int, default=16, help="per load process")
     parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
     parser.add_argument(
         "--pii-every",

@@ -1,5 +1,6 @@
-"""SIGKILL of `storeops serve` in the middle of a spool load loses nothing that was
-acknowledged, and nothing is stored twice (subprocess test, DuckDB)."""
+"""SIGKILL of `storeops serve` (and of the child process its scheduler loads the spool
+with) in the middle of a spool load loses nothing that was acknowledged, and nothing is
+stored twice (subprocess test, DuckDB)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def _serve(ws: Workspace, port: int) -> subprocess.Popen[bytes]:
          "--port", str(port), "--log-level", "warning", "-w", str(ws.root)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the server and its loader
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -112,7 +114,8 @@ def test_sigkill_during_a_load_loses_nothing_acknowledged(tmp_path: Path) -> Non
             break  # the load is under way
         assert time.monotonic() < deadline, "the server never started loading"
         time.sleep(0.005)
-    os.kill(server.pid, signal.SIGKILL)
+    # Kill everything: the server and the child process it loads the spool with.
+    os.killpg(server.pid, signal.SIGKILL)
     server.wait(timeout=30)
     sender.stop.set()
     sender.join(timeout=30)

@@ -33,7 +33,7 @@ from storeops.collector._events import (
     shape_event,
 )
 from storeops.collector._sources import KeyCache
-from storeops.collector._spool import SpoolError, SpoolWriter, read_records, segments
+from storeops.collector._spool import LOADED, SpoolError, SpoolWriter, read_records, segments
 from storeops.privacy.crypto import blind_index_from
 from storeops.workspace import Workspace
 
@@ -139,7 +139,13 @@ class Collector:
         for path in [*reversed(segments(self.spool)), *reversed(loaded)]:
             if len(self._seen) >= self.max_keys:
                 break
-            table = read_records(path)
+            try:
+                table = read_records(path)
+            except FileNotFoundError:  # a loader retired it meanwhile
+                try:
+                    table = read_records(path.parent / LOADED / path.name)
+                except FileNotFoundError:
+                    continue
             if table.num_rows == 0:
                 continue
             lists = table.column("e").combine_chunks()

@@ -1,0 +1,687 @@
+"""The promotion service on the ops database: programs, coupons, quotes, redemptions.
+
+``PromotionService(engine)`` is what the POS API, the CLI and jobs call. Each
+money-like mutation (issue, import, redeem, void, next-order issue) runs through the
+ledger's :func:`~storeops.loyalty.ledger.run_once`: one transaction per idempotency
+key, the answer stored and replayed byte for byte on a retry, the same key with a
+different request refused.
+
+**Single use under concurrency.** A redemption (核销) flips the coupon with one
+conditional update, ``status = 'redeemed' WHERE status = 'issued'``. On PostgreSQL at
+READ COMMITTED a second terminal's update waits for the first's row lock and then
+re-checks the condition on the committed row, finding it redeemed: exactly one
+redemption wins, the others get :class:`CouponAlreadyRedeemedError`. SQLite has one
+writer at a time, which gives the same outcome.
+
+**Limits under concurrency.** The program's counters move with
+``uses = uses + 1, spent_fen = spent_fen + d WHERE (max_uses IS NULL OR uses <
+max_uses) AND (budget_fen IS NULL OR spent_fen + d <= budget_fen)``, and the
+customer's ``promotion_usage`` row with ``uses < per_customer_limit``; CHECK
+constraints back both. Trade-off: redemptions of one program queue on its row for the
+rest of their (short) transaction; this is what makes a budget exact, and the update
+comes last so the lock is held briefly. Rows are locked in one order — redemption,
+coupon, customer usage, program — by redeem and void alike, so they cannot deadlock.
+
+**Void** marks the redemption voided with ``WHERE voided_at IS NULL`` (so it happens
+once whatever the keys), puts the coupon back to ``issued`` and gives the use and the
+amount back to the program and the customer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storeops.loyalty.ledger import run_once
+from storeops.opsdb import audit, utcnow
+from storeops.opsdb.promotion_tables import (
+    coupon_redemptions,
+    coupons,
+    promotion_programs,
+    promotion_usage,
+)
+from storeops.promotions import codes as codelib
+from storeops.promotions.errors import (
+    AlreadyVoidedError,
+    CouponAlreadyRedeemedError,
+    CouponNotApplicableError,
+    CouponNotFoundError,
+    LimitReachedError,
+    ProgramDefinitionError,
+    PromotionError,
+    RedemptionNotFoundError,
+    UnknownProgramError,
+)
+from storeops.promotions.model import (
+    Basket,
+    Coupon,
+    Customer,
+    NextOrderRule,
+    Program,
+    Scope,
+    make_program,
+)
+from storeops.promotions.pricing import REASONS, Quote, quote
+
+REDEEM, VOID, ISSUE, IMPORT, NEXT_ORDER = (
+    "coupon_redeem",
+    "coupon_void",
+    "coupon_issue",
+    "coupon_import",
+    "coupon_next_order",
+)
+MAX_BATCH = 100_000
+
+P, C, R, U = promotion_programs.c, coupons.c, coupon_redemptions.c, promotion_usage.c
+
+
+def _program_from_row(row: Any) -> Program:
+    m = row._mapping
+    return Program(
+        program_id=m["program_id"],
+        kind=m["kind"],
+        params=m["params"],
+        name=m["name"],
+        scope=Scope.from_dict(m["scope"]),
+        starts_at=m["starts_at"],
+        ends_at=m["ends_at"],
+        stackable=bool(m["stackable"]),
+        priority=int(m["priority"]),
+        budget_fen=m["budget_fen"],
+        max_uses=m["max_uses"],
+        per_customer_limit=m["per_customer_limit"],
+        spent_fen=int(m["spent_fen"]),
+        uses=int(m["uses"]),
+        status=m["status"],
+    )
+
+
+def _coupon_from_row(row: Any) -> Coupon:
+    m = row._mapping
+    return Coupon(
+        code=m["code"],
+        program_id=m["program_id"],
+        status=m["status"],
+        customer_id=m["customer_id"],
+        valid_from=m["valid_from"],
+        valid_until=m["valid_until"],
+        issued_order_id=m["issued_order_id"],
+    )
+
+
+def program_to_dict(p: Program) -> dict[str, Any]:
+    """A program as JSON-ready data (the stored definition plus its counters)."""
+    return {
+        "program_id": p.program_id,
+        "name": p.name,
+        "kind": p.kind,
+        "params": dict(p.params),
+        "scope": p.scope.to_dict(),
+        "starts_at": p.starts_at.isoformat() if p.starts_at else None,
+        "ends_at": p.ends_at.isoformat() if p.ends_at else None,
+        "stackable": p.stackable,
+        "priority": p.priority,
+        "budget_fen": p.budget_fen,
+        "max_uses": p.max_uses,
+        "per_customer_limit": p.per_customer_limit,
+        "spent_fen": p.spent_fen,
+        "uses": p.uses,
+        "status": p.status,
+    }
+
+
+def _definition(p: Program) -> dict[str, Any]:
+    data = program_to_dict(p)
+    for counter in ("spent_fen", "uses", "status"):
+        data.pop(counter)
+    return data
+
+
+def _insert_ignore(con: Connection, table: Any, values: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (a concurrent insert of the same key is no error)."""
+    name = con.dialect.name
+    if name == "postgresql":
+        con.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing())
+    elif name == "sqlite":
+        con.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing())
+    else:  # pragma: no cover - other databases: check first (not race-free)
+        keys = [col for col in table.primary_key.columns]
+        where = and_(*(col == values[col.name] for col in keys))
+        if con.execute(select(keys[0]).where(where)).first() is None:
+            con.execute(insert(table).values(**values))
+
+
+class PromotionService:
+    """Promotions and coupons on one ops database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- programs -----------------------------------------------------------------------
+    def create_program(self, program: Program, *, actor: str = "system") -> dict[str, Any]:
+        """Store a program. The same definition again changes nothing; a different
+        definition under an existing id is refused."""
+        program = make_program(
+            program.program_id,
+            program.kind,
+            program.params,
+            **{k: v for k, v in vars(program).items() if k not in ("program_id", "kind", "params")},
+        )
+        with self.engine.begin() as con:
+            row = con.execute(
+                select(promotion_programs).where(P.program_id == program.program_id)
+            ).first()
+            if row is not None:
+                stored = _program_from_row(row)
+                if json.dumps(_definition(stored), sort_keys=True) != json.dumps(
+                    _definition(program), sort_keys=True
+                ):
+                    raise ProgramDefinitionError(
+                        f"program {program.program_id} exists with a different definition; "
+                        "give the new one a new id (pause the old one with "
+                        "`storeops promotions status ID paused`)"
+                    )
+                return {"program_id": program.program_id, "created": False}
+            data = program_to_dict(program)
+            for name in ("starts_at", "ends_at"):
+                data[name] = getattr(program, name)
+            con.execute(insert(promotion_programs).values(**data, created_at=utcnow()))
+            audit(
+                con,
+                actor=actor,
+                action="promotion.create",
+                target=program.program_id,
+                detail={"kind": program.kind},
+            )
+        return {"program_id": program.program_id, "created": True}
+
+    def set_status(self, program_id: str, status: str, *, actor: str = "system") -> None:
+        if status not in ("active", "paused", "ended"):
+            raise PromotionError(f"status {status!r}: use active, paused or ended")
+        with self.engine.begin() as con:
+            done = con.execute(
+                update(promotion_programs).where(P.program_id == program_id).values(status=status)
+            ).rowcount
+            if done != 1:
+                raise UnknownProgramError(f"no program {program_id!r}")
+            audit(
+                con,
+                actor=actor,
+                action="promotion.status",
+                target=program_id,
+                detail={"status": status},
+            )
+
+    def program(self, program_id: str) -> Program:
+        with self.engine.connect() as con:
+            return self._program(con, program_id)
+
+    def programs(self) -> list[Program]:
+        with self.engine.connect() as con:
+            rows = con.execute(select(promotion_programs).order_by(P.program_id)).all()
+        return [_program_from_row(r) for r in rows]
+
+    @staticmethod
+    def _program(con: Connection, program_id: str) -> Program:
+        row = con.execute(select(promotion_programs).where(P.program_id == program_id)).first()
+        if row is None:
+            raise UnknownProgramError(f"no program {program_id!r}; see `storeops promotions list`")
+        return _program_from_row(row)
+
+    @staticmethod
+    def _active(con: Connection, at: datetime) -> list[Program]:
+        rows = con.execute(
+            select(promotion_programs).where(
+                P.status == "active",
+                or_(P.starts_at.is_(None), P.starts_at <= at),
+                or_(P.ends_at.is_(None), P.ends_at > at),
+            )
+        ).all()
+        return [_program_from_row(r) for r in rows]
+
+    @staticmethod
+    def _customer(con: Connection, customer_id: str | None) -> Customer:
+        if customer_id is None:
+            return Customer()
+        rows = con.execute(select(U.program_id, U.uses).where(U.customer_id == customer_id)).all()
+        return Customer(customer_id, {str(p): int(n) for p, n in rows})
+
+    # -- coupons ------------------------------------------------------------------------
+    def issue_coupons(
+        self,
+        program_id: str,
+        count: int,
+        *,
+        key: str,
+        customer_id: str | None = None,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Generate ``count`` new codes for a coupon program (a retry gives the same ones)."""
+        if not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+            raise PromotionError(f"count must be 1 to {MAX_BATCH} (got {count!r})")
+        when = at or utcnow()
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            self._coupon_program(con, program_id)
+            made = codelib.generate(count)
+            taken = self._existing(con, made)
+            while taken:  # astronomically rare with 80-bit codes; replace the clashes
+                made = sorted((set(made) - taken) | set(codelib.generate(len(taken))))
+                taken = self._existing(con, made)
+            self._insert(
+                con, program_id, made, "generated", key, customer_id, valid_from, valid_until, when
+            )
+            return {"program_id": program_id, "batch": key, "count": len(made), "codes": made}
+
+        payload = {
+            "program_id": program_id,
+            "count": count,
+            "customer_id": customer_id,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+        }
+        return run_once(
+            self.engine,
+            kind=ISSUE,
+            key=key,
+            payload=payload,
+            work=work,
+            reference=program_id,
+            at=when,
+        )
+
+    def import_codes(
+        self,
+        program_id: str,
+        codes: Iterable[str],
+        *,
+        key: str,
+        customer_id: str | None = None,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Store codes made elsewhere (a partner, a printed batch); all or none."""
+        clean = [codelib.normalise(c) for c in codes]
+        if not clean or len(clean) > MAX_BATCH:
+            raise PromotionError(f"import 1 to {MAX_BATCH} codes at a time")
+        dupes = (
+            sorted({c for c in clean if clean.count(c) > 1}) if len(set(clean)) < len(clean) else []
+        )
+        if dupes:
+            raise PromotionError(f"codes repeated in the import: {', '.join(dupes[:5])}")
+        clean.sort()
+        when = at or utcnow()
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            self._coupon_program(con, program_id)
+            taken = sorted(self._existing(con, clean))
+            if taken:
+                raise PromotionError(
+                    f"{len(taken)} code(s) exist already, e.g. {', '.join(taken[:5])}; "
+                    "nothing was imported"
+                )
+            self._insert(
+                con, program_id, clean, "imported", key, customer_id, valid_from, valid_until, when
+            )
+            return {"program_id": program_id, "batch": key, "count": len(clean)}
+
+        payload = {
+            "program_id": program_id,
+            "codes": clean,
+            "customer_id": customer_id,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+        }
+        return run_once(
+            self.engine,
+            kind=IMPORT,
+            key=key,
+            payload=payload,
+            work=work,
+            reference=program_id,
+            at=when,
+        )
+
+    def _coupon_program(self, con: Connection, program_id: str) -> Program:
+        program = self._program(con, program_id)
+        if not program.rule.needs_coupon:
+            raise PromotionError(
+                f"program {program_id} is a {program.kind} program, which applies without "
+                "codes; issue codes for coupon or next_order programs"
+            )
+        return program
+
+    @staticmethod
+    def _existing(con: Connection, candidates: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(candidates), 1000):
+            chunk = list(candidates[i : i + 1000])
+            found |= set(con.execute(select(C.code).where(C.code.in_(chunk))).scalars())
+        return found
+
+    @staticmethod
+    def _insert(
+        con: Connection,
+        program_id: str,
+        made: Sequence[str],
+        source: str,
+        batch: str,
+        customer_id: str | None,
+        valid_from: datetime | None,
+        valid_until: datetime | None,
+        when: datetime,
+        issued_order_id: str | None = None,
+    ) -> None:
+        rows = [
+            {
+                "code": code,
+                "program_id": program_id,
+                "customer_id": customer_id,
+                "status": "issued",
+                "source": source,
+                "batch": batch,
+                "issued_order_id": issued_order_id,
+                "issued_at": when,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            }
+            for code in made
+        ]
+        for i in range(0, len(rows), 5000):
+            con.execute(insert(coupons), rows[i : i + 5000])
+
+    def coupon(self, code: str) -> dict[str, Any]:
+        """A coupon, its program and its redemptions (live and voided)."""
+        normal = codelib.normalise(code)
+        with self.engine.connect() as con:
+            row = con.execute(select(coupons).where(C.code == normal)).first()
+            if row is None:
+                raise CouponNotFoundError(f"no coupon {code!r}")
+            found = dict(row._mapping)
+            found["redemptions"] = [
+                dict(r._mapping)
+                for r in con.execute(
+                    select(coupon_redemptions)
+                    .where(R.coupon_id == found["coupon_id"])
+                    .order_by(R.redemption_id)
+                )
+            ]
+        return found
+
+    # -- pricing ------------------------------------------------------------------------
+    def quote(
+        self,
+        basket: Basket,
+        *,
+        customer_id: str | None = None,
+        codes: Sequence[str] = (),
+        at: datetime | None = None,
+    ) -> Quote:
+        """The quote for ``basket`` with the programs and coupons in the database."""
+        with self.engine.connect() as con:
+            return self._quote(con, basket, customer_id, codes, at or utcnow())
+
+    def _quote(
+        self,
+        con: Connection,
+        basket: Basket,
+        customer_id: str | None,
+        codes: Sequence[str],
+        at: datetime,
+    ) -> Quote:
+        normal = sorted({codelib.normalise(c) for c in codes})
+        rows = con.execute(select(coupons).where(C.code.in_(normal))).all() if normal else []
+        found = [_coupon_from_row(r) for r in rows]
+        missing = set(normal) - {c.code for c in found}
+        if missing:
+            raise CouponNotFoundError(f"no coupon {sorted(missing)[0]!r}")
+        programs = {p.program_id: p for p in self._active(con, at)}
+        for c in found:  # a coupon's own program, even paused or ended (its reason shows)
+            if c.program_id not in programs:
+                programs[c.program_id] = self._program(con, c.program_id)
+        customer = self._customer(con, customer_id)
+        return quote(basket, customer, programs.values(), found, at)
+
+    # -- redemption ---------------------------------------------------------------------
+    def redeem(
+        self,
+        code: str,
+        *,
+        order_id: str,
+        basket: Basket,
+        key: str,
+        customer_id: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Redeem (核销) ``code`` on ``order_id``: single use, safe to retry with ``key``.
+
+        The discount is the coupon's in the quote of ``basket`` (so the till and the
+        redemption agree); a coupon the quote does not apply raises
+        :class:`CouponNotApplicableError` with the reason code.
+        """
+        normal = codelib.normalise(code)
+        when = at or utcnow()
+        basket = Basket(basket.lines, basket.store_id, basket.channel, order_id)
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            row = con.execute(select(coupons).where(C.code == normal)).first()
+            if row is None:
+                raise CouponNotFoundError(f"no coupon {code!r}")
+            coupon_id = int(row._mapping["coupon_id"])
+            q = self._quote(con, basket, customer_id, [normal], when)
+            check = q.coupon(normal)
+            assert check is not None
+            if not check.applied:
+                message = f"coupon {normal} does not apply: {check.message}"
+                if check.reason == "already_redeemed":
+                    raise CouponAlreadyRedeemedError(message)
+                raise CouponNotApplicableError(message, check.reason or "not_applicable")
+            # The single-use guard: only one transaction can flip issued → redeemed.
+            flipped = con.execute(
+                update(coupons)
+                .where(C.coupon_id == coupon_id, C.status == "issued")
+                .values(status="redeemed")
+            ).rowcount
+            if flipped != 1:
+                raise CouponAlreadyRedeemedError(f"coupon {normal} was redeemed already")
+            program_id = check.program_id
+            discount = check.discount_fen
+            self._claim(con, program_id, customer_id, discount)
+            rid = con.execute(
+                insert(coupon_redemptions)
+                .values(
+                    coupon_id=coupon_id,
+                    program_id=program_id,
+                    customer_id=customer_id,
+                    order_id=order_id,
+                    store_id=basket.store_id,
+                    channel=basket.channel,
+                    discount_fen=discount,
+                    redeemed_at=when,
+                    txn_id=txn_id,
+                )
+                .returning(R.redemption_id)
+            ).scalar_one()
+            con.execute(update(coupons).where(C.coupon_id == coupon_id).values(redemption_id=rid))
+            return {
+                "redemption_id": rid,
+                "code": normal,
+                "program_id": program_id,
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "discount_fen": discount,
+                "total_fen": q.total_fen,
+                "redeemed_at": when.isoformat(),
+            }
+
+        payload = {
+            "code": normal,
+            "order_id": order_id,
+            "basket": basket.to_dict(),
+            "customer_id": customer_id,
+        }
+        return run_once(
+            self.engine,
+            kind=REDEEM,
+            key=key,
+            payload=payload,
+            work=work,
+            member_id=None,
+            reference=order_id,
+            at=when,
+        )
+
+    @staticmethod
+    def _claim(con: Connection, program_id: str, customer_id: str | None, discount: int) -> None:
+        """Count one use of the program (and of the customer's limit), or refuse."""
+        program = con.execute(
+            select(P.per_customer_limit).where(P.program_id == program_id)
+        ).scalar_one()
+        if customer_id is not None:
+            first_use = {"program_id": program_id, "customer_id": customer_id, "uses": 0}
+            _insert_ignore(con, promotion_usage, first_use)
+            stmt = update(promotion_usage).where(
+                U.program_id == program_id, U.customer_id == customer_id
+            )
+            if program is not None:
+                stmt = stmt.where(U.uses < program)
+            if con.execute(stmt.values(uses=U.uses + 1)).rowcount != 1:
+                raise LimitReachedError(
+                    f"customer {customer_id} has used program {program_id} {program} time(s), "
+                    "its limit",
+                    "customer_limit_reached",
+                )
+        elif program is not None:
+            raise LimitReachedError(
+                f"program {program_id}: {REASONS['customer_required']}", "customer_required"
+            )
+        done = con.execute(
+            update(promotion_programs)
+            .where(
+                P.program_id == program_id,
+                or_(P.max_uses.is_(None), P.uses < P.max_uses),
+                or_(P.budget_fen.is_(None), P.spent_fen + discount <= P.budget_fen),
+            )
+            .values(uses=P.uses + 1, spent_fen=P.spent_fen + discount)
+        ).rowcount
+        if done != 1:
+            raise LimitReachedError(
+                f"program {program_id}: {REASONS['budget_exhausted']}", "budget_exhausted"
+            )
+
+    def void(self, redemption_id: int, *, key: str, at: datetime | None = None) -> dict[str, Any]:
+        """Undo a redemption once: the coupon is usable again and the program and the
+        customer get the use and the amount back."""
+        when = at or utcnow()
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            row = con.execute(
+                select(coupon_redemptions).where(R.redemption_id == redemption_id)
+            ).first()
+            if row is None:
+                raise RedemptionNotFoundError(f"no redemption {redemption_id}")
+            red = row._mapping
+            done = con.execute(
+                update(coupon_redemptions)
+                .where(R.redemption_id == redemption_id, R.voided_at.is_(None))
+                .values(voided_at=when, void_txn_id=txn_id)
+            ).rowcount
+            if done != 1:
+                raise AlreadyVoidedError(f"redemption {redemption_id} was voided already")
+            code = None
+            if red["coupon_id"] is not None:
+                code = con.execute(
+                    select(C.code).where(C.coupon_id == red["coupon_id"])
+                ).scalar_one()
+                con.execute(
+                    update(coupons)
+                    .where(C.coupon_id == red["coupon_id"], C.redemption_id == redemption_id)
+                    .values(status="issued", redemption_id=None)
+                )
+            if red["customer_id"] is not None:
+                con.execute(
+                    update(promotion_usage)
+                    .where(U.program_id == red["program_id"], U.customer_id == red["customer_id"])
+                    .values(uses=U.uses - 1)
+                )
+            con.execute(
+                update(promotion_programs)
+                .where(P.program_id == red["program_id"])
+                .values(uses=P.uses - 1, spent_fen=P.spent_fen - red["discount_fen"])
+            )
+            return {
+                "redemption_id": redemption_id,
+                "code": code,
+                "program_id": red["program_id"],
+                "order_id": red["order_id"],
+                "restored_fen": int(red["discount_fen"]),
+                "voided_at": when.isoformat(),
+            }
+
+        return run_once(
+            self.engine,
+            kind=VOID,
+            key=key,
+            payload={"redemption_id": redemption_id},
+            work=work,
+            reference=str(redemption_id),
+            at=when,
+        )
+
+    # -- the O2O loop -------------------------------------------------------------------
+    def issue_next_order(
+        self,
+        basket: Basket,
+        *,
+        order_id: str,
+        customer_id: str,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Issue the next-order coupons a committed order earned (once per order: the
+        order id is the key), bound to the customer, valid ``valid_days`` from now."""
+        when = at or utcnow()
+        basket = Basket(basket.lines, basket.store_id, basket.channel, order_id)
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            q = self._quote(con, basket, customer_id, [], when)
+            issued = []
+            for program_id in q.next_order_rewards:
+                program = self._program(con, program_id)
+                assert isinstance(program.rule, NextOrderRule)
+                [code] = codelib.generate(1)
+                until = when + timedelta(days=int(program.params["valid_days"]))
+                self._insert(
+                    con,
+                    program_id,
+                    [code],
+                    "next_order",
+                    f"order:{order_id}",
+                    customer_id,
+                    when,
+                    until,
+                    when,
+                    issued_order_id=order_id,
+                )
+                issued.append(
+                    {"program_id": program_id, "code": code, "valid_until": until.isoformat()}
+                )
+            return {"order_id": order_id, "customer_id": customer_id, "coupons": issued}
+
+        payload = {"basket": basket.to_dict(), "customer_id": customer_id}
+        return run_once(
+            self.engine,
+            kind=NEXT_ORDER,
+            key=f"next-order:{order_id}",
+            payload=payload,
+            work=work,
+            reference=order_id,
+            at=when,
+        )

@@ -76,6 +76,7 @@ REDEEM, VOID, ISSUE, IMPORT, NEXT_ORDER = (
     "coupon_next_order",
 )
 MAX_BATCH = 100_000
+LIMIT_REASONS = frozenset({"budget_exhausted", "customer_limit_reached", "customer_required"})
 
 P, C, R, U = promotion_programs.c, coupons.c, coupon_redemptions.c, promotion_usage.c
 
@@ -483,7 +484,10 @@ class PromotionService:
                 message = f"coupon {normal} does not apply: {check.message}"
                 if check.reason == "already_redeemed":
                     raise CouponAlreadyRedeemedError(message)
-                raise CouponNotApplicableError(message, check.reason or "not_applicable")
+                reason = check.reason or "not_applicable"
+                if reason in LIMIT_REASONS:
+                    raise LimitReachedError(message, reason)
+                raise CouponNotApplicableError(message, reason)
             # The single-use guard: only one transaction can flip issued → redeemed.
             flipped = con.execute(
                 update(coupons)

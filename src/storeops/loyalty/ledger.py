@@ -149,6 +149,20 @@ def account_id(engine: Engine, owner: str, asset: str, purpose: str) -> int:
         return int(con.execute(query).scalar_one())
 
 
+def member_account(con: Connection, member_id: str, asset: str) -> int:
+    """The member's ``asset`` balance account, read on the caller's connection (made at
+    enrolment; a missing one means no such member)."""
+    acct = ledger_accounts.c
+    found = con.execute(
+        select(acct.account_id).where(
+            acct.owner == member_id, acct.asset == asset, acct.purpose == "balance"
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise UnknownMemberError(f"no member {member_id!r}; enrol the member first")
+    return int(found)
+
+
 def require_member(con: Connection, member_id: str) -> None:
     found = con.execute(
         select(members.c.status).where(members.c.member_id == member_id)

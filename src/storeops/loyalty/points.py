@@ -39,6 +39,7 @@ from storeops.loyalty.ledger import (
     account_id,
     balance,
     lock_balance,
+    member_account,
     post,
     require_member,
     require_positive,
@@ -49,6 +50,7 @@ from storeops.opsdb.ledger_tables import ledger_txns, point_lot_uses, point_lots
 
 ASSET = "points"
 EARN, REDEEM, CLAWBACK, EXPIRE = "points_earn", "points_redeem", "points_clawback", "points_expire"
+SYSTEM_PURPOSES = ("issued", "redeemed", "clawback", "expired")
 
 
 @dataclass(frozen=True)
@@ -64,17 +66,71 @@ class PointsLedger:
     def __init__(self, engine: Engine, policy: PointsPolicy | None = None) -> None:
         self.engine = engine
         self.policy = policy or PointsPolicy()
+        # System accounts are made now, outside any operation's transaction (on SQLite a
+        # second writer inside one would wait for itself).
+        self._systems = {p: account_id(engine, SYSTEM, ASSET, p) for p in SYSTEM_PURPOSES}
 
     # -- accounts -------------------------------------------------------------------
     def _member_account(self, member_id: str) -> int:
-        return account_id(self.engine, member_id, ASSET, "balance")
+        with self.engine.connect() as con:
+            return member_account(con, member_id, ASSET)
 
     def _system(self, purpose: str) -> int:
-        return account_id(self.engine, SYSTEM, ASSET, purpose)
+        return self._systems[purpose]
 
     def balance(self, member_id: str) -> int:
         with self.engine.connect() as con:
             return balance(con, self._member_account(member_id))
+
+    # -- steps inside a caller's transaction (the POS commit composes them) ----------
+    def earn_in(
+        self, con: Connection, txn_id: int, member_id: str, points: int, when: datetime
+    ) -> dict[str, Any]:
+        """Credit ``points`` as a new lot inside transaction ``txn_id``."""
+        require_positive(points, "points to earn")
+        member_acc, issued = member_account(con, member_id, ASSET), self._system("issued")
+        expires = when + timedelta(days=self.policy.expiry_days)
+        require_member(con, member_id)
+        post(con, txn_id, [(member_acc, points, True), (issued, -points, False)])
+        lot = con.execute(
+            insert(point_lots)
+            .values(
+                member_id=member_id,
+                txn_id=txn_id,
+                points=points,
+                remaining=points,
+                earned_at=when,
+                expires_at=expires,
+            )
+            .returning(point_lots.c.lot_id)
+        ).scalar_one()
+        return {
+            "member_id": member_id,
+            "points": points,
+            "lot_id": lot,
+            "expires_at": expires.isoformat(),
+            "balance": balance(con, member_acc),
+        }
+
+    def redeem_in(
+        self, con: Connection, txn_id: int, member_id: str, points: int, when: datetime
+    ) -> dict[str, Any]:
+        """Take ``points`` from unexpired lots inside transaction ``txn_id``."""
+        require_positive(points, "points to redeem")
+        member_acc, redeemed = member_account(con, member_id, ASSET), self._system("redeemed")
+        require_member(con, member_id)
+        post(
+            con,
+            txn_id,
+            [(member_acc, -points, True), (redeemed, points, False)],
+            insufficient=f"member {member_id} has fewer than {points} points",
+        )
+        taken = _consume(con, txn_id, member_id, points, when)
+        if taken < points:
+            raise InsufficientBalanceError(
+                f"member {member_id} has only {taken} unexpired points; {points} asked"
+            )
+        return {"member_id": member_id, "points": points, "balance": balance(con, member_acc)}
 
     # -- operations -----------------------------------------------------------------
     def earn(
@@ -89,31 +145,9 @@ class PointsLedger:
         """Credit ``points`` (a new lot) for ``reference`` (usually the order id)."""
         require_positive(points, "points to earn")
         when = at or utcnow()
-        member_acc, issued = self._member_account(member_id), self._system("issued")
-        expires = when + timedelta(days=self.policy.expiry_days)
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            require_member(con, member_id)
-            post(con, txn_id, [(member_acc, points, True), (issued, -points, False)])
-            lot = con.execute(
-                insert(point_lots)
-                .values(
-                    member_id=member_id,
-                    txn_id=txn_id,
-                    points=points,
-                    remaining=points,
-                    earned_at=when,
-                    expires_at=expires,
-                )
-                .returning(point_lots.c.lot_id)
-            ).scalar_one()
-            return {
-                "member_id": member_id,
-                "points": points,
-                "lot_id": lot,
-                "expires_at": expires.isoformat(),
-                "balance": balance(con, member_acc),
-            }
+            return self.earn_in(con, txn_id, member_id, points, when)
 
         payload = {"member_id": member_id, "points": points, "reference": reference}
         return run_once(
@@ -133,26 +167,9 @@ class PointsLedger:
         """Spend ``points`` from unexpired lots, earliest expiry first."""
         require_positive(points, "points to redeem")
         when = at or utcnow()
-        member_acc, redeemed = self._member_account(member_id), self._system("redeemed")
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            require_member(con, member_id)
-            post(
-                con,
-                txn_id,
-                [(member_acc, -points, True), (redeemed, points, False)],
-                insufficient=f"member {member_id} has fewer than {points} points",
-            )
-            taken = _consume(con, txn_id, member_id, points, when)
-            if taken < points:
-                raise InsufficientBalanceError(
-                    f"member {member_id} has only {taken} unexpired points; {points} asked"
-                )
-            return {
-                "member_id": member_id,
-                "points": points,
-                "balance": balance(con, member_acc),
-            }
+            return self.redeem_in(con, txn_id, member_id, points, when)
 
         payload = {"member_id": member_id, "points": points, "reference": reference}
         return run_once(
@@ -296,12 +313,13 @@ def _consume(
 
 
 def _earned_for(con: Connection, member_id: str, order_id: str) -> tuple[int, int | None]:
-    """Points the member earned for ``order_id`` and the lot of the first earn."""
+    """Points the member earned for ``order_id`` (lots made by any transaction for it:
+    an earn or a POS commit) and the first of those lots."""
     t = ledger_txns.c
     rows = con.execute(
         select(point_lots.c.lot_id, point_lots.c.points)
         .select_from(point_lots.join(ledger_txns, point_lots.c.txn_id == t.txn_id))
-        .where(and_(t.kind == EARN, t.member_id == member_id, t.reference == order_id))
+        .where(and_(t.member_id == member_id, t.reference == order_id))
         .order_by(point_lots.c.lot_id)
     ).all()
     if not rows:

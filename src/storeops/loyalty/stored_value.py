@@ -27,6 +27,7 @@ from storeops.loyalty.ledger import (
     account_id,
     balance,
     lock_balance,
+    member_account,
     post,
     require_member,
     require_positive,
@@ -36,6 +37,7 @@ from storeops.opsdb.ledger_tables import ledger_entries, ledger_txns
 
 ASSET = "stored_value"
 TOP_UP, SPEND, REFUND = "sv_top_up", "sv_spend", "sv_refund"
+SYSTEM_PURPOSES = ("cash", "bonus", "spent")
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,16 @@ class StoredValue:
     def __init__(self, engine: Engine, bonuses: tuple[TopUpBonus, ...] = DEFAULT_BONUSES) -> None:
         self.engine = engine
         self.bonuses = bonuses
+        self._systems = {
+            p: account_id(engine, SYSTEM, ASSET, p) for p in ("cash", "bonus", "spent")
+        }
 
     def _member_account(self, member_id: str) -> int:
-        return account_id(self.engine, member_id, ASSET, "balance")
+        with self.engine.connect() as con:
+            return member_account(con, member_id, ASSET)
 
     def _system(self, purpose: str) -> int:
-        return account_id(self.engine, SYSTEM, ASSET, purpose)
+        return self._systems[purpose]
 
     def balance(self, member_id: str) -> int:
         with self.engine.connect() as con:
@@ -105,6 +111,25 @@ class StoredValue:
             member_id=member_id, reference=reference, at=at,
         )  # fmt: skip
 
+    def spend_in(
+        self, con: Connection, txn_id: int, member_id: str, amount_fen: int
+    ) -> dict[str, Any]:
+        """Pay ``amount_fen`` inside transaction ``txn_id`` (the POS commit composes it)."""
+        require_positive(amount_fen, "spend amount (fen)")
+        member_acc, spent = member_account(con, member_id, ASSET), self._system("spent")
+        require_member(con, member_id)
+        post(
+            con,
+            txn_id,
+            [(member_acc, -amount_fen, True), (spent, amount_fen, False)],
+            insufficient=f"stored value of member {member_id} is below {amount_fen} fen",
+        )
+        return {
+            "member_id": member_id,
+            "amount_fen": amount_fen,
+            "balance_fen": balance(con, member_acc),
+        }
+
     def spend(
         self,
         member_id: str,
@@ -116,21 +141,9 @@ class StoredValue:
     ) -> dict[str, Any]:
         """Pay ``amount_fen`` from the balance; refused when the balance is short."""
         require_positive(amount_fen, "spend amount (fen)")
-        member_acc, spent = self._member_account(member_id), self._system("spent")
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            require_member(con, member_id)
-            post(
-                con,
-                txn_id,
-                [(member_acc, -amount_fen, True), (spent, amount_fen, False)],
-                insufficient=f"stored value of member {member_id} is below {amount_fen} fen",
-            )
-            return {
-                "member_id": member_id,
-                "amount_fen": amount_fen,
-                "balance_fen": balance(con, member_acc),
-            }
+            return self.spend_in(con, txn_id, member_id, amount_fen)
 
         payload = {"member_id": member_id, "amount_fen": amount_fen, "reference": reference}
         return run_once(
@@ -176,7 +189,8 @@ class StoredValue:
 
 
 def _net_spent(con: Connection, member_acc: int, reference: str) -> int:
-    """What ``reference`` took from the account, less what came back (fen)."""
+    """What ``reference`` took from the account (spends, POS commits), less what came
+    back (refunds), in fen."""
     t, e = ledger_txns.c, ledger_entries.c
     moved = con.execute(
         select(func.coalesce(func.sum(e.amount), 0))
@@ -184,7 +198,7 @@ def _net_spent(con: Connection, member_acc: int, reference: str) -> int:
         .where(
             e.account_id == member_acc,
             t.reference == reference,
-            t.kind.in_((SPEND, REFUND)),
+            t.kind != TOP_UP,
         )
     ).scalar_one()
     return -int(moved)

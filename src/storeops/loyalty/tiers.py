@@ -21,8 +21,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, func, insert, select, update
 
-from storeops.loyalty.points import CLAWBACK, EARN
-from storeops.opsdb.ledger_tables import ledger_accounts, ledger_entries, ledger_txns, members
+from storeops.loyalty.points import CLAWBACK
+from storeops.opsdb.ledger_tables import (
+    ledger_accounts,
+    ledger_entries,
+    ledger_txns,
+    members,
+    point_lots,
+)
 from storeops.opsdb.ledger_tables import tier_changes as tier_changes_table
 
 
@@ -50,25 +56,30 @@ DEFAULT_TIERS = (
 
 
 def points_earned(engine: Engine, since: datetime, until: datetime) -> dict[str, int]:
-    """Per member: points earned less points clawed back in ``[since, until)``."""
-    t, e, a = ledger_txns.c, ledger_entries.c, ledger_accounts.c
-    # On a member's account earns are positive and clawbacks negative.
-    query = (
+    """Per member: points of lots earned in ``[since, until)`` (by any transaction: an
+    earn or a POS commit) less points clawed back in that window."""
+    lots, t, e, a = point_lots.c, ledger_txns.c, ledger_entries.c, ledger_accounts.c
+    earned = (
+        select(lots.member_id, func.sum(lots.points))
+        .where(lots.earned_at >= since, lots.earned_at < until)
+        .group_by(lots.member_id)
+    )
+    clawed = (
         select(a.owner, func.sum(e.amount))
         .select_from(ledger_entries.join(ledger_txns).join(ledger_accounts))
         .where(
-            and_(
-                a.asset == "points",
-                a.owner != "system",
-                t.kind.in_((EARN, CLAWBACK)),
-                t.created_at >= since,
-                t.created_at < until,
-            )
+            and_(a.asset == "points", a.owner != "system", t.kind == CLAWBACK,
+                 t.created_at >= since, t.created_at < until)
         )
         .group_by(a.owner)
-    )
+    )  # fmt: skip
+    out: dict[str, int] = {}
     with engine.connect() as con:
-        return {str(owner): int(total) for owner, total in con.execute(query)}
+        for member, total in con.execute(earned):
+            out[str(member)] = int(total)
+        for member, total in con.execute(clawed):  # clawbacks are negative entries
+            out[str(member)] = out.get(str(member), 0) + int(total)
+    return out
 
 
 def qualifying_tier(rules: tuple[TierRule, ...], points: int, spend_fen: int) -> TierRule:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import Iterator
@@ -198,3 +199,14 @@ def test_hostile_bodies_get_an_answer_below_500(client: TestClient, key: str, bo
     res = client.post("/v1/batch", content=body, headers=auth(key))
     assert res.status_code < 500, res.text
     assert "success" in res.json()
+
+
+def test_the_scheduler_job_loads_the_spool(client: TestClient, ws: Workspace, key: str) -> None:
+    from storeops.api.routes.collector import _load_once
+
+    res = client.post("/v1/batch", json={"batch": [track(1), track(2)]}, headers=auth(key))
+    assert res.status_code == 200
+    collector = client.app.state.collector
+    asyncio.run(_load_once(collector))  # seals the active segment, loads in a child process
+    (row,) = collector_stats(ws)
+    assert row["loaded"] == 2 and row["pending_events"] == 0

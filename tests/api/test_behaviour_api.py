@@ -5,12 +5,32 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from tests.cli.test_behaviour_cmds import OC, PA, PV, fill
 
+from storeops.access import create_key
 from storeops.api.app import create_app
 from storeops.workspace import Workspace
 
+ROUTES = "storeops.api.routes.behaviour"
 
-def client(ws: Workspace) -> TestClient:
-    return TestClient(create_app(ws, route_modules=("storeops.api.routes.behaviour",)))
+
+def client(ws: Workspace, role: str = "analyst", store: str | None = None) -> TestClient:
+    """A client holding an API key of ``role``."""
+    key = create_key(ws.ops_engine(), "test", role, store_id=store)["key"]
+    app = create_app(ws, route_modules=("storeops.api.routes.behaviour",))
+    return TestClient(app, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_callers_need_a_key_with_analytics_read(duckdb_workspace: Workspace) -> None:
+    fill(duckdb_workspace)
+    body = {"steps": [{"event": PV}, {"event": PA}], "window": "7d"}
+    anonymous = TestClient(create_app(duckdb_workspace, route_modules=(ROUTES,)))
+    r = anonymous.post("/api/behaviour/funnel", json=body)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    bad = anonymous.post("/api/behaviour/funnel", json=body,
+                         headers={"Authorization": "Bearer so_nope_nope"})  # fmt: skip
+    assert bad.status_code == 401
+    till = client(duckdb_workspace, role="pos", store="S1")
+    assert till.post("/api/behaviour/funnel", json=body).status_code == 403
+    assert client(duckdb_workspace).post("/api/behaviour/funnel", json=body).status_code == 200
 
 
 def test_funnel_endpoint(duckdb_workspace: Workspace) -> None:

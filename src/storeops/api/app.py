@@ -18,6 +18,7 @@ from types import ModuleType
 from fastapi import FastAPI
 
 from storeops import __version__
+from storeops.api.auth import install_error_handlers
 from storeops.workspace import Workspace
 
 #: Route modules mounted by :func:`create_app`, in this order.
@@ -73,6 +74,7 @@ def create_app(
     )
     app.state.workspace = workspace
     app.state.background_jobs = background_jobs
+    install_error_handlers(app)
     for module in modules:
         app.include_router(module.router)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import Field
 
+from storeops.access import Permission
+from storeops.api.auth import requires
 from storeops.api.deps import WorkspaceDep
 from storeops.behaviour.events import BehaviourError
 from storeops.behaviour.funnel import FunnelQuery
@@ -22,7 +24,12 @@ from storeops.behaviour.retention import RetentionQuery
 from storeops.behaviour.service import run_funnel, run_paths, run_retention
 from storeops.behaviour.validation import parse_duration
 
-router = APIRouter(prefix="/api/behaviour", tags=["behaviour"])
+#: Behaviour analytics span every store: analysts, marketers, owners and admins.
+router = APIRouter(
+    prefix="/api/behaviour",
+    tags=["behaviour"],
+    dependencies=[Depends(requires(Permission.ANALYTICS_READ, chain_wide=True))],
+)
 
 
 class FunnelRequest(FunnelQuery):

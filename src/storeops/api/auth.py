@@ -1,0 +1,78 @@
+"""Who is calling the API, and may they?
+
+``Authorization: Bearer <API key>`` identifies the caller (``storeops apikeys add``);
+:func:`requires` builds a dependency that answers **401** without a valid key and
+**403** without the permission. Object-level checks inside handlers raise
+:class:`~storeops.access.NotVisibleError` for another store's object, which the
+handlers installed by :func:`install_error_handlers` answer **404** — the same answer
+as for an object that does not exist. The collector's ``/v1`` routes keep Segment's
+own write-key authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from storeops.access import AccessError, NotVisibleError, Permission, Principal, verify_key
+from storeops.api.deps import get_workspace
+
+
+def get_ops_engine(request: Request) -> Engine:
+    """The ops database of the app's workspace (migrated and opened once)."""
+    engine: Engine | None = getattr(request.app.state, "ops_engine", None)
+    if engine is None:
+        engine = get_workspace(request).ops_engine()
+        request.app.state.ops_engine = engine
+    return engine
+
+
+OpsEngineDep = Annotated[Engine, Depends(get_ops_engine)]
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def get_principal(request: Request, engine: OpsEngineDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "send an API key: Authorization: Bearer <key>", _CHALLENGE)
+    principal = verify_key(engine, token.strip())
+    if principal is None:
+        raise HTTPException(401, "unknown or revoked API key", _CHALLENGE)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(permission: Permission, *, chain_wide: bool = False) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold ``permission``; with ``chain_wide`` also
+    see every store (results that span stores are not cut by store yet)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.can(permission):
+            raise HTTPException(403, f"the {principal.role} role may not {permission.value}")
+        if chain_wide and principal.stores is not None:
+            raise HTTPException(
+                403, "this answer spans every store; a store-scoped key cannot ask for it"
+            )
+        return principal
+
+    return check
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Access errors raised in handlers become 403 and 404 answers."""
+
+    @app.exception_handler(NotVisibleError)
+    async def _not_found(_: Request, exc: NotVisibleError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(AccessError)
+    async def _forbidden(_: Request, exc: AccessError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)

@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "storeops.cli.sources_cmd",
     "storeops.cli.collector_cmd",
     "storeops.cli.users_cmd",
+    "storeops.cli.promotions_cmd",
 )
 
 for module_name in COMMAND_MODULES:

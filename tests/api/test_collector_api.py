@@ -189,6 +189,7 @@ def test_without_blind_index_key_the_collector_answers_503(tmp_path: Path) -> No
         + b"}" * 850
         + b"}]}",
         b'{"batch": [{"type": {"x": 1}, "userId": "u"}, null, 3, "s", []]}',
+        b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"x": 1e400}}]}',
         b'{"batch": "all"}',
         b"[]",
         b"\xff\xfe",

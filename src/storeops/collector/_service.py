@@ -270,6 +270,8 @@ class Collector:
                 )
             except RecursionError:
                 event, failure = None, TOO_DEEP
+            except ValueError:  # 1e400 parses as inf, which JSON cannot write back
+                event, failure = None, NOT_FINITE
             if failure is not None:
                 failures.append(
                     {
@@ -328,6 +330,7 @@ def _not_json(constant: str) -> Any:
 
 #: Objects nested deeper than Python's recursion limit cannot be scrubbed or stored.
 TOO_DEEP = Failure("bad_field", "the event is nested too deeply (over ~900 levels)")
+NOT_FINITE = Failure("bad_field", "a number is out of range (e.g. 1e400): send it as a string")
 
 
 class _TooLargeError(Exception):

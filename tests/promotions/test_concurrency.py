@@ -189,6 +189,46 @@ def test_budget_and_limits_hold_under_concurrency(pooled: Engine, racer: Racer) 
         _live_invariants(pooled, program)
 
 
+def test_racing_order_commits_never_overspend_an_automatic_budget(
+    pooled: Engine, racer: Racer
+) -> None:
+    """30 tills commit 满200减40 orders at once against a budget of 5 discounts: exactly 5
+    get it; an order that lost the race at the budget's conditional update is refused
+    whole (the till quotes again) and records nothing."""
+    svc = PromotionService(pooled)
+    svc.create_program(
+        make_program("MJ", "threshold", {"tiers": [[20_000, 4_000]]}, budget_fen=20_000)
+    )
+    svc.create_program(make_program("C1", "coupon", {"amount_off_fen": 100}, stackable=True))
+    [code] = svc.issue_coupons("C1", 1, key="c1", at=AT)["codes"]
+    results = racer.race(
+        [
+            lambda i=i: svc.commit_order(
+                BASKET, order_id=f"O{i}", key=f"k{i}", codes=[code] if i % 2 else [], at=AT
+            )
+            for i in range(30)
+        ]
+    )
+    ok = [r for r in results if isinstance(r, dict)]
+    assert all(
+        isinstance(r, dict | LimitReachedError | CouponAlreadyRedeemedError) for r in results
+    ), results
+    # Orders that read the budget as spent commit without MJ; those that raced for its
+    # last fen and lost at the conditional update are refused whole.
+    assert sum(1 for r in ok for x in r["redemptions"] if x["program_id"] == "MJ") == 5
+    assert sum(1 for r in ok for x in r["redemptions"] if x["code"] == code) <= 1
+    assert svc.program("MJ").spent_fen == 20_000
+    _live_invariants(pooled, "MJ")
+    _live_invariants(pooled, "C1")
+    voided = racer.race(
+        [lambda r=r: svc.void_order(r["order_id"], key=f"v{r['order_id']}", at=AT) for r in ok] * 3
+    )
+    assert all(isinstance(v, dict) for v in voided), voided
+    assert svc.program("MJ").spent_fen == 0
+    _live_invariants(pooled, "MJ")
+    _live_invariants(pooled, "C1")
+
+
 def _effects(engine: Engine) -> tuple[int, int]:
     with engine.connect() as con:
         return (
@@ -229,4 +269,13 @@ def test_every_mutation_sent_five_times_has_one_effect_and_one_answer(
     online = Basket((Line("a", 30_000),), store_id="W", channel="online")
     earned = five(lambda: svc.issue_next_order(online, order_id="W1", customer_id="C1", at=AT))
     assert len(earned["coupons"]) == 1 and _effects(pooled) == (7, 0)
+    svc.create_program(make_program("MJ", "threshold", {"tiers": [[100, 10]]}, stackable=True))
+    committed = five(
+        lambda: svc.commit_order(
+            BASKET, order_id="O2", key="commit", codes=[issued["codes"][1]], at=AT
+        )
+    )
+    assert len(committed["redemptions"]) == 2 and _effects(pooled) == (7, 2)
+    five(lambda: svc.void_order("O2", key="void-order", at=AT))
+    assert _effects(pooled) == (7, 0)
     assert svc.program("C").uses == 0

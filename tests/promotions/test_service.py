@@ -269,3 +269,41 @@ def test_a_paused_program_stops_applying(svc: PromotionService) -> None:
     assert q.coupon("PAUSE001").reason == "inactive"  # type: ignore[union-attr]
     with pytest.raises(UnknownProgramError):
         svc.set_status("NOPE", "paused")
+
+
+def test_commit_order_records_every_offer_and_void_order_restores_them(
+    ops_engine: Engine,
+) -> None:
+    svc = PromotionService(ops_engine)
+    svc.create_program(
+        make_program("MJ", "threshold", {"tiers": [[20_000, 4_000]]}, budget_fen=6_000)
+    )
+    svc.create_program(make_program("X2", "points_multiplier", {"multiplier_pct": 200}))
+    svc.create_program(make_program("C5", "coupon", {"amount_off_fen": 500}, stackable=True))
+    codes = svc.issue_coupons("C5", 2, key="c5", at=AT)["codes"]
+    b = Basket((Line("a", 25_000, 1, "tops"),), store_id="S1")
+    done = svc.commit_order(b, order_id="O1", key="k1", customer_id="C1", codes=[codes[0]], at=AT)
+    assert (done["discount_fen"], done["total_fen"]) == (4_500, 20_500)
+    assert done["points_multiplier_pct"] == 200
+    assert [(r["program_id"], r["code"]) for r in done["redemptions"]] == [
+        ("MJ", None),
+        ("C5", codes[0]),
+    ]
+    assert svc.program("MJ").spent_fen == 4_000 and svc.coupon(codes[0])["status"] == "redeemed"
+    # The MJ budget (6,000) cannot give 4,000 again: the next order goes without it.
+    second = svc.commit_order(b, order_id="O2", key="k2", customer_id="C1", at=AT)
+    assert second["discount_fen"] == 0 and second["redemptions"] == []
+    # A code that does not apply refuses the whole commit.
+    with pytest.raises(CouponAlreadyRedeemedError):
+        svc.commit_order(b, order_id="O3", key="k3", codes=[codes[0]], at=AT)
+    assert count(ops_engine, coupon_redemptions) == 2
+
+    undone = svc.void_order("O1", key="u1", at=AT)
+    assert undone["restored_fen"] == 4_500 and len(undone["voided"]) == 2
+    assert svc.void_order("O1", key="u1", at=AT) == undone
+    assert svc.void_order("O1", key="u2", at=AT)["voided"] == []
+    assert svc.program("MJ").spent_fen == 0 and svc.coupon(codes[0])["status"] == "issued"
+    again = svc.commit_order(b, order_id="O4", key="k4", customer_id="C1", at=AT)
+    assert again["discount_fen"] == 4_000
+    with pytest.raises(PromotionError, match="order_id"), ops_engine.begin() as con:
+        svc.commit_in(con, 0, Basket(b.lines), customer_id=None, codes=[], at=AT)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -66,10 +66,11 @@ from storeops.promotions.model import (
     Scope,
     make_program,
 )
-from storeops.promotions.pricing import REASONS, Quote, quote
+from storeops.promotions.pricing import REASONS, AppliedOffer, Quote, quote
 
-REDEEM, VOID, ISSUE, IMPORT, NEXT_ORDER = (
+REDEEM, COMMIT, VOID, ISSUE, IMPORT, NEXT_ORDER = (
     "coupon_redeem",
+    "promotion_commit",
     "coupon_void",
     "coupon_issue",
     "coupon_import",
@@ -466,65 +467,20 @@ class PromotionService:
 
         The discount is the coupon's in the quote of ``basket`` (so the till and the
         redemption agree); a coupon the quote does not apply raises
-        :class:`CouponNotApplicableError` with the reason code.
+        :class:`CouponNotApplicableError` with the reason code. Only the coupon is
+        recorded; :meth:`commit_order` records every offer of the order.
         """
         normal = codelib.normalise(code)
         when = at or utcnow()
         basket = Basket(basket.lines, basket.store_id, basket.channel, order_id)
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            row = con.execute(select(coupons).where(C.code == normal)).first()
-            if row is None:
-                raise CouponNotFoundError(f"no coupon {code!r}")
-            coupon_id = int(row._mapping["coupon_id"])
             q = self._quote(con, basket, customer_id, [normal], when)
-            check = q.coupon(normal)
-            assert check is not None
-            if not check.applied:
-                message = f"coupon {normal} does not apply: {check.message}"
-                if check.reason == "already_redeemed":
-                    raise CouponAlreadyRedeemedError(message)
-                reason = check.reason or "not_applicable"
-                if reason in LIMIT_REASONS:
-                    raise LimitReachedError(message, reason)
-                raise CouponNotApplicableError(message, reason)
-            # The single-use guard: only one transaction can flip issued → redeemed.
-            flipped = con.execute(
-                update(coupons)
-                .where(C.coupon_id == coupon_id, C.status == "issued")
-                .values(status="redeemed")
-            ).rowcount
-            if flipped != 1:
-                raise CouponAlreadyRedeemedError(f"coupon {normal} was redeemed already")
-            program_id = check.program_id
-            discount = check.discount_fen
-            self._claim(con, program_id, customer_id, discount)
-            rid = con.execute(
-                insert(coupon_redemptions)
-                .values(
-                    coupon_id=coupon_id,
-                    program_id=program_id,
-                    customer_id=customer_id,
-                    order_id=order_id,
-                    store_id=basket.store_id,
-                    channel=basket.channel,
-                    discount_fen=discount,
-                    redeemed_at=when,
-                    txn_id=txn_id,
-                )
-                .returning(R.redemption_id)
-            ).scalar_one()
-            con.execute(update(coupons).where(C.coupon_id == coupon_id).values(redemption_id=rid))
-            return {
-                "redemption_id": rid,
-                "code": normal,
-                "program_id": program_id,
-                "order_id": order_id,
-                "customer_id": customer_id,
-                "discount_fen": discount,
-                "total_fen": q.total_fen,
-                "redeemed_at": when.isoformat(),
-            }
+            mine = [a for a in q.applied if a.coupon_code == normal]
+            if not mine:
+                self._refuse(q, normal)
+            [done] = self._record(con, txn_id, mine, basket, customer_id, when)
+            return {**done, "total_fen": q.total_fen}
 
         payload = {
             "code": normal,
@@ -538,15 +494,159 @@ class PromotionService:
             key=key,
             payload=payload,
             work=work,
-            member_id=None,
             reference=order_id,
             at=when,
         )
 
+    def commit_order(
+        self,
+        basket: Basket,
+        *,
+        order_id: str,
+        key: str,
+        customer_id: str | None = None,
+        codes: Sequence[str] = (),
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record every offer the quote of ``basket`` applies — coupons redeemed, budgets
+        and limits of automatic programs counted — all or nothing, once per ``key``.
+        Every code given must apply, or nothing is recorded."""
+        when = at or utcnow()
+        basket = Basket(basket.lines, basket.store_id, basket.channel, order_id)
+        normal = sorted({codelib.normalise(c) for c in codes})
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            return self.commit_in(
+                con, txn_id, basket, customer_id=customer_id, codes=normal, at=when
+            )
+
+        payload = {
+            "order_id": order_id,
+            "basket": basket.to_dict(),
+            "customer_id": customer_id,
+            "codes": normal,
+        }
+        return run_once(
+            self.engine,
+            kind=COMMIT,
+            key=key,
+            payload=payload,
+            work=work,
+            reference=order_id,
+            at=when,
+        )
+
+    def commit_in(
+        self,
+        con: Connection,
+        txn_id: int,
+        basket: Basket,
+        *,
+        customer_id: str | None,
+        codes: Sequence[str],
+        at: datetime,
+    ) -> dict[str, Any]:
+        """:meth:`commit_order`'s work inside the caller's ``run_once`` transaction, for a
+        POS commit that applies coupons, stored value and points together or not at all.
+        ``basket.order_id`` is required."""
+        if not basket.order_id:
+            raise PromotionError("the basket needs its order_id to be committed")
+        normal = sorted({codelib.normalise(c) for c in codes})
+        q = self._quote(con, basket, customer_id, normal, at)
+        for code in normal:
+            if not any(a.coupon_code == code for a in q.applied):
+                self._refuse(q, code)
+        done = self._record(con, txn_id, list(q.applied), basket, customer_id, at)
+        return {
+            "order_id": basket.order_id,
+            "customer_id": customer_id,
+            "gross_fen": q.gross_fen,
+            "discount_fen": q.discount_fen,
+            "total_fen": q.total_fen,
+            "redemptions": done,
+            "points_multiplier_pct": q.points_multiplier_pct,
+            "next_order_rewards": list(q.next_order_rewards),
+        }
+
+    @staticmethod
+    def _refuse(q: Quote, code: str) -> NoReturn:
+        check = q.coupon(code)
+        assert check is not None and not check.applied
+        reason = check.reason or "not_applicable"
+        message = f"coupon {code} does not apply: {check.message}"
+        if reason == "already_redeemed":
+            raise CouponAlreadyRedeemedError(message)
+        if reason in LIMIT_REASONS:
+            raise LimitReachedError(message, reason)
+        raise CouponNotApplicableError(message, reason)
+
+    def _record(
+        self,
+        con: Connection,
+        txn_id: int,
+        offers: Sequence[AppliedOffer],
+        basket: Basket,
+        customer_id: str | None,
+        when: datetime,
+    ) -> list[dict[str, Any]]:
+        """Flip the coupons, count the uses, write one redemption per offer.
+
+        Rows are locked in one global order — coupons by code, then per program (by id)
+        the customer's usage and the program's counters — as :meth:`_void_rows` does, so
+        concurrent commits and voids cannot deadlock."""
+        coupon_ids: dict[str, int] = {}
+        for code in sorted(a.coupon_code for a in offers if a.coupon_code):
+            coupon_id = con.execute(select(C.coupon_id).where(C.code == code)).scalar_one()
+            # The single-use guard: only one transaction can flip issued → redeemed.
+            flipped = con.execute(
+                update(coupons)
+                .where(C.coupon_id == coupon_id, C.status == "issued")
+                .values(status="redeemed")
+            ).rowcount
+            if flipped != 1:
+                raise CouponAlreadyRedeemedError(f"coupon {code} was redeemed already")
+            coupon_ids[code] = int(coupon_id)
+        for offer in sorted(offers, key=lambda a: a.program_id):
+            self._claim(con, offer.program_id, customer_id, offer.discount_fen)
+        out = []
+        for offer in offers:
+            coupon_id = coupon_ids.get(offer.coupon_code or "")
+            rid = con.execute(
+                insert(coupon_redemptions)
+                .values(
+                    coupon_id=coupon_id,
+                    program_id=offer.program_id,
+                    customer_id=customer_id,
+                    order_id=basket.order_id,
+                    store_id=basket.store_id,
+                    channel=basket.channel,
+                    discount_fen=offer.discount_fen,
+                    redeemed_at=when,
+                    txn_id=txn_id,
+                )
+                .returning(R.redemption_id)
+            ).scalar_one()
+            if coupon_id is not None:
+                con.execute(
+                    update(coupons).where(C.coupon_id == coupon_id).values(redemption_id=rid)
+                )
+            out.append(
+                {
+                    "redemption_id": rid,
+                    "code": offer.coupon_code,
+                    "program_id": offer.program_id,
+                    "order_id": basket.order_id,
+                    "customer_id": customer_id,
+                    "discount_fen": offer.discount_fen,
+                    "redeemed_at": when.isoformat(),
+                }
+            )
+        return out
+
     @staticmethod
     def _claim(con: Connection, program_id: str, customer_id: str | None, discount: int) -> None:
         """Count one use of the program (and of the customer's limit), or refuse."""
-        program = con.execute(
+        limit = con.execute(
             select(P.per_customer_limit).where(P.program_id == program_id)
         ).scalar_one()
         if customer_id is not None:
@@ -555,15 +655,15 @@ class PromotionService:
             stmt = update(promotion_usage).where(
                 U.program_id == program_id, U.customer_id == customer_id
             )
-            if program is not None:
-                stmt = stmt.where(U.uses < program)
+            if limit is not None:
+                stmt = stmt.where(U.uses < limit)
             if con.execute(stmt.values(uses=U.uses + 1)).rowcount != 1:
                 raise LimitReachedError(
-                    f"customer {customer_id} has used program {program_id} {program} time(s), "
+                    f"customer {customer_id} has used program {program_id} {limit} time(s), "
                     "its limit",
                     "customer_limit_reached",
                 )
-        elif program is not None:
+        elif limit is not None:
             raise LimitReachedError(
                 f"program {program_id}: {REASONS['customer_required']}", "customer_required"
             )
@@ -592,24 +692,83 @@ class PromotionService:
             ).first()
             if row is None:
                 raise RedemptionNotFoundError(f"no redemption {redemption_id}")
-            red = row._mapping
+            [done] = self._void_rows(con, txn_id, [row._mapping], when)
+            if done is None:
+                raise AlreadyVoidedError(f"redemption {redemption_id} was voided already")
+            return done
+
+        return run_once(
+            self.engine,
+            kind=VOID,
+            key=key,
+            payload={"redemption_id": redemption_id},
+            work=work,
+            reference=str(redemption_id),
+            at=when,
+        )
+
+    def void_order(self, order_id: str, *, key: str, at: datetime | None = None) -> dict[str, Any]:
+        """Void every live redemption of an order (an order cancelled or refunded whole);
+        redemptions voided before are left as they are."""
+        when = at or utcnow()
+
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            rows = con.execute(
+                select(coupon_redemptions)
+                .where(R.order_id == order_id, R.voided_at.is_(None))
+                .order_by(R.redemption_id)
+            ).all()
+            done = self._void_rows(con, txn_id, [r._mapping for r in rows], when)
+            voided = [d for d in done if d is not None]
+            return {
+                "order_id": order_id,
+                "voided": voided,
+                "restored_fen": sum(d["restored_fen"] for d in voided),
+            }
+
+        return run_once(
+            self.engine,
+            kind=VOID,
+            key=key,
+            payload={"order_id": order_id},
+            work=work,
+            reference=order_id,
+            at=when,
+        )
+
+    @staticmethod
+    def _void_rows(
+        con: Connection, txn_id: int, rows: Sequence[Any], when: datetime
+    ) -> list[dict[str, Any] | None]:
+        """Void these redemptions (``None`` for one voided already), locking redemptions,
+        then coupons by code, then per program its usage and counters."""
+        live = []
+        out: list[dict[str, Any] | None] = []
+        for red in rows:
             done = con.execute(
                 update(coupon_redemptions)
-                .where(R.redemption_id == redemption_id, R.voided_at.is_(None))
+                .where(R.redemption_id == red["redemption_id"], R.voided_at.is_(None))
                 .values(voided_at=when, void_txn_id=txn_id)
             ).rowcount
-            if done != 1:
-                raise AlreadyVoidedError(f"redemption {redemption_id} was voided already")
-            code = None
-            if red["coupon_id"] is not None:
-                code = con.execute(
-                    select(C.code).where(C.coupon_id == red["coupon_id"])
-                ).scalar_one()
-                con.execute(
-                    update(coupons)
-                    .where(C.coupon_id == red["coupon_id"], C.redemption_id == redemption_id)
-                    .values(status="issued", redemption_id=None)
+            out.append(None)
+            if done == 1:
+                live.append((len(out) - 1, red))
+        codes: dict[int, str] = {}
+        with_coupon = [red for _, red in live if red["coupon_id"] is not None]
+        if with_coupon:
+            found = con.execute(
+                select(C.coupon_id, C.code).where(
+                    C.coupon_id.in_([red["coupon_id"] for red in with_coupon])
                 )
+            ).all()
+            codes = {int(cid): str(code) for cid, code in found}
+        for red in sorted(with_coupon, key=lambda r: codes[int(r["coupon_id"])]):
+            con.execute(
+                update(coupons)
+                .where(C.coupon_id == red["coupon_id"], C.redemption_id == red["redemption_id"])
+                .values(status="issued", redemption_id=None)
+            )
+        for _, red in sorted(live, key=lambda x: (x[1]["program_id"], x[1]["redemption_id"])):
             if red["customer_id"] is not None:
                 con.execute(
                     update(promotion_usage)
@@ -621,24 +780,17 @@ class PromotionService:
                 .where(P.program_id == red["program_id"])
                 .values(uses=P.uses - 1, spent_fen=P.spent_fen - red["discount_fen"])
             )
-            return {
-                "redemption_id": redemption_id,
-                "code": code,
+        for i, red in live:
+            coupon_id = red["coupon_id"]
+            out[i] = {
+                "redemption_id": int(red["redemption_id"]),
+                "code": codes.get(int(coupon_id)) if coupon_id is not None else None,
                 "program_id": red["program_id"],
                 "order_id": red["order_id"],
                 "restored_fen": int(red["discount_fen"]),
                 "voided_at": when.isoformat(),
             }
-
-        return run_once(
-            self.engine,
-            kind=VOID,
-            key=key,
-            payload={"redemption_id": redemption_id},
-            work=work,
-            reference=str(redemption_id),
-            at=when,
-        )
+        return out
 
     # -- the O2O loop -------------------------------------------------------------------
     def issue_next_order(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,7 +25,7 @@ from storeops.marts.traffic_daily import (
     build_zone_daily,
 )
 from storeops.warehouse import Warehouse
-from storeops.workspace import Workspace
+from storeops.workspace import Workspace, open_workspace
 
 JAN5, JAN6 = date(2026, 1, 5), date(2026, 1, 6)
 
@@ -235,3 +236,20 @@ def test_cli_builds_the_marts(duckdb_workspace: Workspace) -> None:
     )
     assert bad.exit_code == 2
     assert "swap" in bad.output
+
+
+@pytest.mark.slow
+def test_demo_builds_the_marts(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    args = ["demo", str(target), "--stores", "2", "--customers", "120", "--days", "14"]
+    result = CliRunner().invoke(app, [*args, "--events", "200", "--json"])
+    assert result.exit_code == 0, result.output
+    built = {m["mart"]: m["rows"] for m in json.loads(result.stdout)["marts"]}
+    assert built[TRAFFIC_MART] == built[PERFORMANCE_MART] == 2 * 14
+    assert built[ZONE_MART] > 0
+    with open_workspace(target).warehouse() as wh:
+        direct = StorePerformance(wh, PerformanceQuery(by="day")).calculate()
+        stored = rows(wh, PERFORMANCE_MART)
+    assert {(r.store_id, r.bucket): r.sales_fen for r in direct} == {
+        (k[0], k[1]): v["sales_fen"] for k, v in stored.items()
+    }

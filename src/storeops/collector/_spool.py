@@ -158,6 +158,9 @@ class SpoolWriter:
         self._cond = threading.Condition()
         self._pending: list[tuple[bytes, Waiter]] = []
         self._rotate = False
+        # Seal requests asked for and carried out: rotate_and_wait waits for its own.
+        self._rotations_asked = 0
+        self._rotations_done = 0
         self._stopping = False
         self._fd: int | None = None
         self._path: Path | None = None
@@ -217,18 +220,25 @@ class SpoolWriter:
                 self._cond.notify()
         return future
 
-    def rotate(self) -> None:
-        """Seal the active segment at the next flush (the loader asks before loading)."""
+    def rotate(self) -> int:
+        """Seal the active segment at the next flush (the loader asks before loading);
+        returns the request's number for :meth:`rotate_and_wait`."""
         with self._cond:
             self._rotate = True
+            self._rotations_asked += 1
             self._cond.notify()
+            return self._rotations_asked
 
     def rotate_and_wait(self, timeout: float = 10.0) -> None:
         """Seal the active segment now: everything acknowledged so far becomes loadable."""
-        self.rotate()
+        ticket = self.rotate()
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._rotate and time.monotonic() < deadline and self._thread is not None:
+            while (
+                self._rotations_done < ticket
+                and time.monotonic() < deadline
+                and self._thread is not None
+            ):
                 self._cond.wait(0.05)
 
     # -- the writer thread ----------------------------------------------------------
@@ -269,6 +279,7 @@ class SpoolWriter:
                         break
                 batch, self._pending = self._pending, []
                 rotate, self._rotate = self._rotate, False
+                asked = self._rotations_asked
                 stopping = self._stopping
             if batch:
                 self._flush(batch)
@@ -278,6 +289,7 @@ class SpoolWriter:
                     self._seal()
             if rotate:
                 with self._cond:
+                    self._rotations_done = asked  # sealed: the waiters may load now
                     self._cond.notify_all()
             if stopping:
                 with self._cond:

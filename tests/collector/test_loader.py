@@ -172,3 +172,23 @@ def test_the_door_remembers_at_most_its_key_budget(tmp_path: Path) -> None:
         assert collector.ingest_sync("batch", bodies[-1], auth(key)).body["duplicates"] == 30
     finally:
         collector.close()
+
+
+def test_a_damaged_line_is_set_aside_and_the_rest_loads(ws: Workspace) -> None:
+    key = new_source(ws)
+    collector = Collector(ws).start()
+    bodies = _batches(3, 10)
+    collector.ingest_sync("batch", bodies[0], auth(key))
+    collector.close()
+    (segment,) = segments(ws.folder("spool"))
+    with segment.open("ab") as fh:
+        fh.write(b'{"b":"x","e":[{"m": nonsense}]}\n')  # damaged on disk
+    collector = Collector(ws).start()  # seeding skips the damaged line too
+    collector.ingest_sync("batch", bodies[1], auth(key))
+    collector.close()
+    text = segment.read_bytes()
+    segment.write_bytes(text + segments(ws.folder("spool"))[-1].read_bytes())
+    segments(ws.folder("spool"))[-1].unlink()
+    report = load_spool(ws)
+    assert report.events_loaded == 20 and report.corrupt_lines == 1
+    assert (ws.folder("spool") / "corrupt" / segment.name).read_bytes().startswith(b'{"b":"x"')

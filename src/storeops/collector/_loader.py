@@ -30,7 +30,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storeops.collector._spool import LOADED, read_records, sealed, segments
+from storeops.collector._spool import CORRUPT, LOADED, read_records, sealed, segments
 from storeops.warehouse.base import Warehouse
 from storeops.workspace import Workspace
 
@@ -48,6 +48,7 @@ class LoadReport:
     load_duplicates: int = 0
     failed_events: int = 0
     skipped_active: int = 0
+    corrupt_lines: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,7 +105,15 @@ def _flatten(records: pa.Table, column: str) -> tuple[pa.StructArray, pa.Array]:
 
 
 def load_segment(wh: Warehouse, path: Path, report: LoadReport) -> None:
-    records = read_records(path)
+    bad: list[bytes] = []
+    records = read_records(path, bad_lines=bad)
+    if bad:
+        folder = path.parent / CORRUPT
+        folder.mkdir(exist_ok=True)
+        with (folder / path.name).open("ab") as fh:
+            fh.writelines(bad)
+        log.error("%d damaged spool line(s) of %s kept in %s", len(bad), path.name, folder)
+        report.corrupt_lines += len(bad)
     if records.num_rows == 0:
         return
     with wh.transaction():

@@ -33,6 +33,8 @@ from storeops.errors import StoreOpsError
 
 SEGMENT_GLOB = "seg-*.jsonl"
 LOADED = "loaded"
+#: Damaged lines the loader skipped, kept for a person to look at.
+CORRUPT = "corrupt"
 #: A segment is sealed after this many bytes even when its time is not up.
 MAX_SEGMENT_BYTES = 64 * 1024 * 1024
 
@@ -117,12 +119,33 @@ def complete_lines(path: Path) -> bytes:
     return data[: end + 1] if end >= 0 else b""
 
 
-def read_records(path: Path, *, header_only: bool = False) -> pa.Table:
-    """The segment's complete records as an Arrow table (parsed in C++, no GIL)."""
+def read_records(
+    path: Path, *, header_only: bool = False, bad_lines: list[bytes] | None = None
+) -> pa.Table:
+    """The segment's complete records as an Arrow table (parsed in C++, no GIL).
+
+    A line that cannot be parsed (the disk corrupted it; the writer never writes one)
+    is skipped and, when ``bad_lines`` is given, added to it, so one damaged record
+    cannot block the spool.
+    """
     data = complete_lines(path)
     schema = HEADER_SCHEMA if header_only else RECORD_SCHEMA
     if not data:
         return schema.empty_table()
+    try:
+        return _parse(data, schema)
+    except pa.ArrowInvalid:
+        good: list[pa.Table] = []
+        for line in data.splitlines(keepends=True):
+            try:
+                good.append(_parse(line, schema))
+            except pa.ArrowInvalid:
+                if bad_lines is not None:
+                    bad_lines.append(line)
+        return pa.concat_tables(good) if good else schema.empty_table()
+
+
+def _parse(data: bytes, schema: pa.Schema) -> pa.Table:
     return pj.read_json(
         io.BytesIO(data),
         read_options=pj.ReadOptions(block_size=max(1 << 20, min(len(data), 1 << 26))),

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storeops.loyalty.earn_rules import points_for
 from storeops.promotions import (
     Basket,
     Coupon,
@@ -198,6 +199,15 @@ def test_points_multiplier_is_exposed_and_the_highest_wins() -> None:
     q = quote(basket(Line("lipstick", 60_000, 1, "beauty")), ME, [x2, x3], [], AT)
     assert q.points_multiplier_pct == 300
     assert quote(one(60_000, "tops"), ME, [x2], [], AT).points_multiplier_pct == 100
+
+
+def test_the_multiplier_and_the_paid_lines_feed_the_points_earn() -> None:
+    x2 = make_program("X2", "points_multiplier", {"multiplier_pct": 200})
+    q = quote(basket(Line("a", 25_000, 1, "tops")), ME, [MJ, x2], [], AT)
+    # 250 yuan - 40 (满200减40) = 210 yuan paid, 1 point per yuan, doubled
+    assert (
+        points_for(q.paid_lines(), tier="standard", promotion_multiplier=q.points_multiplier) == 420
+    )
 
 
 def test_next_order_reward_is_earned_online_and_redeemable_in_store() -> None:

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from storeops.loyalty.earn_rules import PaidLine
 from storeops.promotions.errors import PromotionError
 from storeops.promotions.model import (
     Basket,
@@ -77,6 +78,7 @@ class QuoteLine:
     gross_fen: int
     discount_fen: int
     net_fen: int
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,16 @@ class Quote:
     points_multiplier_pct: int = 100
     points_multiplier_program: str | None = None
     next_order_rewards: tuple[str, ...] = ()
+
+    @property
+    def points_multiplier(self) -> float:
+        """The multiplier as the points earn takes it (``points_for(…,
+        promotion_multiplier=quote.points_multiplier)``)."""
+        return self.points_multiplier_pct / 100
+
+    def paid_lines(self) -> list[PaidLine]:
+        """The lines as paid after discounts, for :func:`storeops.loyalty.points_for`."""
+        return [PaidLine(ln.sku, ln.category, ln.net_fen) for ln in self.lines]
 
     def coupon(self, code: str) -> OfferCheck | None:
         return next((c for c in self.coupons if c.coupon_code == code), None)
@@ -349,7 +361,13 @@ def quote(
 
     lines = tuple(
         QuoteLine(
-            line.sku, line.quantity, line.unit_price_fen, line.gross_fen, line_discounts[i], nets[i]
+            line.sku,
+            line.quantity,
+            line.unit_price_fen,
+            line.gross_fen,
+            line_discounts[i],
+            nets[i],
+            line.category,
         )
         for i, line in enumerate(basket.lines)
     )

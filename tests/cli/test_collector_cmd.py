@@ -31,14 +31,22 @@ def test_sources_and_collector_commands(tmp_path: Path) -> None:
     assert key not in json.dumps(listed)  # the key is never shown again
 
     collector = Collector(ws).start()
-    body = json.dumps({"batch": [track(1), track(2), track(2)]}).encode()
+    body = json.dumps({"batch": [track(1), track(2), track(2), track(3, ts="later")]}).encode()
     assert collector.ingest_sync("batch", body, auth(key)).status == 200
     collector.close()
     loaded = runner.invoke(app, ["collector", "load", "--json", *w])
     assert json.loads(loaded.output)["events_loaded"] == 2
     stats = json.loads(runner.invoke(app, ["collector", "stats", "--json", *w]).output)
     assert stats[0]["source_id"] == "mini-program"
-    assert (stats[0]["received"], stats[0]["accepted"], stats[0]["duplicates"]) == (3, 2, 1)
+    assert (stats[0]["received"], stats[0]["accepted"], stats[0]["duplicates"]) == (4, 2, 1)
+    failures = json.loads(runner.invoke(app, ["collector", "failures", "--json", *w]).output)
+    assert [(f["position"], f["code"], f["message_id"]) for f in failures] == [
+        (3, "bad_timestamp", "m-3")
+    ]
+    assert '"timestamp":"later"' in failures[0]["raw"]
+    none = runner.invoke(app, ["collector", "failures", "--code", "unauthorized", "--json", *w])
+    assert json.loads(none.output) == []
+    assert runner.invoke(app, ["collector", "failures", *w]).exit_code == 0
     table = runner.invoke(app, ["collector", "stats", *w])
     assert table.exit_code == 0 and "received = accepted" in table.output
 

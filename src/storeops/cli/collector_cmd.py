@@ -1,6 +1,9 @@
-"""``storeops collector load|stats``: move the spool into the warehouse; counters."""
+"""``storeops collector load|stats|failures``: move the spool into the warehouse;
+counters; refused events."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -13,7 +16,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
-from storeops.collector import collector_stats, load_spool
+from storeops.collector import collector_stats, load_spool, recent_failures
 
 collector_app = typer.Typer(
     help="The event collector: load its spool, show its counters.", no_args_is_help=True
@@ -64,6 +67,35 @@ def stats_command(workspace: WorkspaceOption = None, json_output: JsonOption = F
         table.add_column(column.replace("_", " "), justify="right")
     for row in rows:
         table.add_row(row["source_id"], *(f"{row[c]:,}" for c in columns))
+    console.print(table)
+
+
+@collector_app.command("failures")
+@handle_errors
+def failures_command(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    code: Annotated[str | None, typer.Option(help="Only this code, e.g. bad_timestamp.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 20,
+    workspace: WorkspaceOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Refused events (loaded ones): code, reason and the raw payload."""
+    rows = recent_failures(workspace_from(workspace), source=source, code=code, limit=limit)
+    if json_output:
+        print_json(rows)
+        return
+    table = Table(title="Refused events, newest first", title_justify="left")
+    for column in ("received (UTC)", "source", "#", "code", "reason", "raw"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            (r["received_at"] or "")[:19],
+            r["source_id"] or "",
+            str(r["position"]),
+            r["code"],
+            r["reason"],
+            r["raw"][:200],
+        )
     console.print(table)
 
 

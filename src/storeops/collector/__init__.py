@@ -5,6 +5,7 @@ Public API (the modules behind it are private)::
     Collector(ws).start()        # the service behind POST /v1/{batch,track,...}
     load_spool(ws) -> LoadReport # sealed spool segments into the warehouse, exactly once
     collector_stats(ws)          # counters per source, loaded and pending
+    recent_failures(ws)          # refused events with code, reason and raw payload
     add_source / list_sources / revoke_source   # write keys (ops database)
 
 See ``docs/collector.md`` for the API, limits, PII policy and guarantees.
@@ -23,7 +24,7 @@ from storeops.collector._sources import (
     revoke_source,
 )
 from storeops.collector._spool import SpoolError, SpoolWriter
-from storeops.collector._stats import collector_stats
+from storeops.collector._stats import collector_stats, recent_failures
 
 __all__ = [
     "ENDPOINTS",
@@ -41,5 +42,6 @@ __all__ = [
     "collector_stats",
     "list_sources",
     "load_spool",
+    "recent_failures",
     "revoke_source",
 ]

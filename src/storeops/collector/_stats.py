@@ -65,3 +65,20 @@ def collector_stats(ws: Workspace) -> list[dict[str, Any]]:
                 row["pending_events"] += rec["ac"]
                 row["pending_requests"] += 1
     return [{"source_id": s, **rows[s]} for s in sorted(rows)]
+
+
+def recent_failures(
+    ws: Workspace, *, source: str | None = None, code: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The newest loaded ``failed_events`` rows (pending ones are still in the spool)."""
+    with ws.warehouse() as wh:
+        t = wh.table("failed_events")
+        if source is not None:
+            t = t.filter(t.source_id == source)
+        if code is not None:
+            t = t.filter(t.code == code)
+        t = t.order_by([t.received_at.desc(), t.batch_id, t.position]).limit(limit)
+        rows = wh.to_pyarrow(t).to_pylist()
+    for row in rows:
+        row["received_at"] = row["received_at"].isoformat() if row["received_at"] else None
+    return rows

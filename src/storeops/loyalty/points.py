@@ -51,6 +51,10 @@ from storeops.opsdb.ledger_tables import ledger_txns, point_lot_uses, point_lots
 ASSET = "points"
 EARN, REDEEM, CLAWBACK, EXPIRE = "points_earn", "points_redeem", "points_clawback", "points_expire"
 SYSTEM_PURPOSES = ("issued", "redeemed", "clawback", "expired")
+#: Transactions that claw points back: standalone, or within a POS refund (its answer
+#: carries the clawback under ``points``).
+POS_REFUND = "pos_refund"
+REFUND_KINDS = (CLAWBACK, POS_REFUND)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,49 @@ class PointsLedger:
             )
         return {"member_id": member_id, "points": points, "balance": balance(con, member_acc)}
 
+    def refund_in(
+        self,
+        con: Connection,
+        txn_id: int,
+        member_id: str,
+        *,
+        order_id: str,
+        refund_id: str,
+        refund_fen: int,
+        order_fen: int,
+    ) -> dict[str, Any]:
+        """The clawback of :meth:`refund` inside transaction ``txn_id``. Its answer is
+        what later refunds of the order read back (``refund_fen``, ``target``)."""
+        member_acc, clawback = member_account(con, member_id, ASSET), self._system("clawback")
+        require_member(con, member_id)
+        # Lock the balance row first: refunds of one member run one at a time and each
+        # sees the refunds committed before it.
+        available = lock_balance(con, member_acc)
+        earned, own_lot = _earned_for(con, member_id, order_id)
+        before = _clawed_for(con, member_id, order_id, txn_id)
+        refunded = before["refunded_fen"] + refund_fen
+        if refunded > order_fen:
+            raise LedgerError(
+                f"refunds of order {order_id} would reach {refunded} fen, more than the "
+                f"order's {order_fen}"
+            )
+        target = earned * refunded // order_fen - before["target"]
+        take = min(target, available)
+        if take > 0:
+            post(con, txn_id, [(member_acc, -take, True), (clawback, take, False)])
+            _consume(con, txn_id, member_id, take, None, prefer_lot=own_lot)
+        return {
+            "member_id": member_id,
+            "order_id": order_id,
+            "refund_id": refund_id,
+            "refund_fen": refund_fen,
+            "refunded_fen": refunded,
+            "target": before["target"] + target,
+            "clawed_back": take,
+            "unrecovered": target - take,
+            "balance": balance(con, member_acc),
+        }
+
     # -- operations -----------------------------------------------------------------
     def earn(
         self,
@@ -193,37 +240,11 @@ class PointsLedger:
         if refund_fen > order_fen:
             raise LedgerError(f"refund {refund_fen} fen is more than the order's {order_fen}")
         when = at or utcnow()
-        member_acc, clawback = self._member_account(member_id), self._system("clawback")
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            require_member(con, member_id)
-            # Lock the balance row first: refunds of one member run one at a time and
-            # each sees the refunds committed before it.
-            available = lock_balance(con, member_acc)
-            earned, own_lot = _earned_for(con, member_id, order_id)
-            before = _clawed_for(con, member_id, order_id, txn_id)
-            refunded = before["refunded_fen"] + refund_fen
-            if refunded > order_fen:
-                raise LedgerError(
-                    f"refunds of order {order_id} would reach {refunded} fen, more than the "
-                    f"order's {order_fen}"
-                )
-            target = earned * refunded // order_fen - before["target"]
-            take = min(target, available)
-            if take > 0:
-                post(con, txn_id, [(member_acc, -take, True), (clawback, take, False)])
-                _consume(con, txn_id, member_id, take, None, prefer_lot=own_lot)
-            return {
-                "member_id": member_id,
-                "order_id": order_id,
-                "refund_id": refund_id,
-                "refund_fen": refund_fen,
-                "refunded_fen": refunded,
-                "target": before["target"] + target,
-                "clawed_back": take,
-                "unrecovered": target - take,
-                "balance": balance(con, member_acc),
-            }
+            return self.refund_in(con, txn_id, member_id, order_id=order_id,
+                                  refund_id=refund_id, refund_fen=refund_fen,
+                                  order_fen=order_fen)  # fmt: skip
 
         payload = {
             "member_id": member_id,
@@ -328,11 +349,12 @@ def _earned_for(con: Connection, member_id: str, order_id: str) -> tuple[int, in
 
 
 def _clawed_for(con: Connection, member_id: str, order_id: str, txn_id: int) -> dict[str, int]:
-    """Refunded fen and clawback target of the order's earlier refunds."""
+    """Refunded fen and clawback target of the order's earlier refunds: standalone
+    clawbacks, or refunds composed with others (their answer's ``points`` part)."""
     t = ledger_txns.c
     results = con.execute(
         select(t.result).where(
-            t.kind == CLAWBACK,
+            t.kind.in_(REFUND_KINDS),
             t.member_id == member_id,
             t.reference == order_id,
             t.txn_id != txn_id,
@@ -341,8 +363,11 @@ def _clawed_for(con: Connection, member_id: str, order_id: str, txn_id: int) -> 
     ).scalars()
     refunded = target = 0
     for r in results:
-        refunded += int(r["refund_fen"])
-        target = max(target, int(r["target"]))
+        part = r.get("points", r)
+        if not part:
+            continue
+        refunded += int(part["refund_fen"])
+        target = max(target, int(part["target"]))
     return {"refunded_fen": refunded, "target": target}
 
 

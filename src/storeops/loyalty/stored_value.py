@@ -130,6 +130,28 @@ class StoredValue:
             "balance_fen": balance(con, member_acc),
         }
 
+    def refund_in(
+        self, con: Connection, txn_id: int, member_id: str, amount_fen: int, reference: str
+    ) -> dict[str, Any]:
+        """Give back ``amount_fen`` of what ``reference`` spent, inside ``txn_id``."""
+        require_positive(amount_fen, "refund amount (fen)")
+        member_acc, spent = member_account(con, member_id, ASSET), self._system("spent")
+        require_member(con, member_id)
+        lock_balance(con, member_acc)
+        net = _net_spent(con, member_acc, reference)
+        if amount_fen > net:
+            raise LedgerError(
+                f"refund of {amount_fen} fen is more than the {net} fen that {reference} "
+                "spent and has not had back"
+            )
+        post(con, txn_id, [(member_acc, amount_fen, True), (spent, -amount_fen, False)])
+        return {
+            "member_id": member_id,
+            "amount_fen": amount_fen,
+            "reference": reference,
+            "balance_fen": balance(con, member_acc),
+        }
+
     def spend(
         self,
         member_id: str,
@@ -162,24 +184,9 @@ class StoredValue:
     ) -> dict[str, Any]:
         """Give back ``amount_fen`` of what ``reference`` spent."""
         require_positive(amount_fen, "refund amount (fen)")
-        member_acc, spent = self._member_account(member_id), self._system("spent")
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            require_member(con, member_id)
-            lock_balance(con, member_acc)
-            net = _net_spent(con, member_acc, reference)
-            if amount_fen > net:
-                raise LedgerError(
-                    f"refund of {amount_fen} fen is more than the {net} fen that {reference} "
-                    "spent and has not had back"
-                )
-            post(con, txn_id, [(member_acc, amount_fen, True), (spent, -amount_fen, False)])
-            return {
-                "member_id": member_id,
-                "amount_fen": amount_fen,
-                "reference": reference,
-                "balance_fen": balance(con, member_acc),
-            }
+            return self.refund_in(con, txn_id, member_id, amount_fen, reference)
 
         payload = {"member_id": member_id, "amount_fen": amount_fen, "reference": reference}
         return run_once(

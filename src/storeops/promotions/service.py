@@ -713,18 +713,7 @@ class PromotionService:
         when = at or utcnow()
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            rows = con.execute(
-                select(coupon_redemptions)
-                .where(R.order_id == order_id, R.voided_at.is_(None))
-                .order_by(R.redemption_id)
-            ).all()
-            done = self._void_rows(con, txn_id, [r._mapping for r in rows], when)
-            voided = [d for d in done if d is not None]
-            return {
-                "order_id": order_id,
-                "voided": voided,
-                "restored_fen": sum(d["restored_fen"] for d in voided),
-            }
+            return self.void_order_in(con, txn_id, order_id, at=when)
 
         return run_once(
             self.engine,
@@ -735,6 +724,23 @@ class PromotionService:
             reference=order_id,
             at=when,
         )
+
+    def void_order_in(
+        self, con: Connection, txn_id: int, order_id: str, *, at: datetime
+    ) -> dict[str, Any]:
+        """:meth:`void_order`'s work inside the caller's transaction (a POS refund)."""
+        rows = con.execute(
+            select(coupon_redemptions)
+            .where(R.order_id == order_id, R.voided_at.is_(None))
+            .order_by(R.redemption_id)
+        ).all()
+        done = self._void_rows(con, txn_id, [r._mapping for r in rows], at)
+        voided = [d for d in done if d is not None]
+        return {
+            "order_id": order_id,
+            "voided": voided,
+            "restored_fen": sum(d["restored_fen"] for d in voided),
+        }
 
     @staticmethod
     def _void_rows(

@@ -25,6 +25,7 @@ from storeops.workspace import Workspace
 ROUTE_MODULES: tuple[str, ...] = (
     "storeops.api.routes.collector",
     "storeops.api.routes.behaviour",
+    "storeops.api.routes.pos",
 )
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from storeops.opsdb import (  # noqa: F401  (register their tables)
     access_tables,
     ledger_tables,
+    pos_tables,
     promotion_tables,
 )
 from storeops.opsdb.tables import audit_log, workspace_meta

@@ -1,0 +1,86 @@
+"""The POS API: ``POST /api/pos/quote``, ``/api/pos/commit``, ``/api/pos/refund``.
+
+Callers are tills with a ``pos`` API key for one store (or staff keys with
+``pos:transact``); a request for another store answers 404. ``commit`` and ``refund``
+need an ``Idempotency-Key`` header: a retry with the same key returns the original
+answer and changes nothing; the same key with a different body answers 422; a key
+still being processed answers 409. Handlers are thin: :mod:`storeops.pos.service`
+does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+
+from storeops.access import Permission, Principal
+from storeops.api.auth import OpsEngineDep, requires
+from storeops.errors import StoreOpsError
+from storeops.loyalty.ledger import IdempotencyConflictError
+from storeops.pos.schemas import CommitRequest, QuoteRequest, RefundRequest
+from storeops.pos.service import InFlightError, OrderExistsError, PosService
+
+router = APIRouter(prefix="/api/pos", tags=["pos"])
+
+Till = Annotated[Principal, Depends(requires(Permission.POS_TRANSACT))]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        description="Unique per operation (e.g. a UUID); resend it when retrying.",
+    ),
+]
+
+
+def _service(request: Request, engine: OpsEngineDep) -> PosService:
+    service: PosService | None = getattr(request.app.state, "pos_service", None)
+    if service is None:
+        service = PosService(engine)
+        request.app.state.pos_service = service
+    return service
+
+
+Service = Annotated[PosService, Depends(_service)]
+
+
+def _answer(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return call()
+    except (InFlightError, OrderExistsError) as exc:
+        raise HTTPException(409, str(exc)) from None
+    except IdempotencyConflictError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except StoreOpsError as exc:
+        code = getattr(exc, "reason", None) or type(exc).__name__
+        raise HTTPException(422, {"code": code, "message": str(exc)}) from None
+
+
+@router.post("/quote")
+def quote(body: QuoteRequest, till: Till, service: Service) -> dict[str, Any]:
+    """Price a basket: offers, coupon checks, member's points and stored value, what is
+    left to pay and the points it earns. Changes nothing."""
+    till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
+    return _answer(lambda: service.quote(body))
+
+
+@router.post("/commit")
+def commit(
+    body: CommitRequest, till: Till, service: Service, key: IdempotencyKey
+) -> dict[str, Any]:
+    """Commit a sale: coupons, points paid, stored value and points earned together."""
+    till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
+    return _answer(lambda: service.commit(body, key=f"pos:{till.id}:{key}"))
+
+
+@router.post("/refund")
+def refund(
+    body: RefundRequest, till: Till, service: Service, key: IdempotencyKey
+) -> dict[str, Any]:
+    """Refund (part of) an order: stored value back, points clawed back, offers voided
+    when the whole order is refunded."""
+    till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
+    return _answer(lambda: service.refund(body, key=f"pos-refund:{till.id}:{key}"))

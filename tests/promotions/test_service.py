@@ -302,6 +302,8 @@ def test_commit_order_records_every_offer_and_void_order_restores_them(
     assert undone["restored_fen"] == 4_500 and len(undone["voided"]) == 2
     assert svc.void_order("O1", key="u1", at=AT) == undone
     assert svc.void_order("O1", key="u2", at=AT)["voided"] == []
+    with ops_engine.begin() as con:  # inside a caller's transaction: nothing live left
+        assert svc.void_order_in(con, 0, "O1", at=AT)["restored_fen"] == 0
     assert svc.program("MJ").spent_fen == 0 and svc.coupon(codes[0])["status"] == "issued"
     again = svc.commit_order(b, order_id="O4", key="k4", customer_id="C1", at=AT)
     assert again["discount_fen"] == 4_000

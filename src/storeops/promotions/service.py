@@ -728,7 +728,8 @@ class PromotionService:
     def void_order_in(
         self, con: Connection, txn_id: int, order_id: str, *, at: datetime
     ) -> dict[str, Any]:
-        """:meth:`void_order`'s work inside the caller's transaction (a POS refund)."""
+        """:meth:`void_order`'s work inside the caller's ``run_once`` transaction (a POS
+        refund of the whole order)."""
         rows = con.execute(
             select(coupon_redemptions)
             .where(R.order_id == order_id, R.voided_at.is_(None))

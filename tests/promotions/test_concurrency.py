@@ -216,7 +216,7 @@ def test_racing_order_commits_never_overspend_an_automatic_budget(
     # Orders that read the budget as spent commit without MJ; those that raced for its
     # last fen and lost at the conditional update are refused whole.
     assert sum(1 for r in ok for x in r["redemptions"] if x["program_id"] == "MJ") == 5
-    assert sum(1 for r in ok for x in r["redemptions"] if x["code"] == code) <= 1
+    assert sum(1 for r in ok for x in r["redemptions"] if x["coupon_code"] == code) <= 1
     assert svc.program("MJ").spent_fen == 20_000
     _live_invariants(pooled, "MJ")
     _live_invariants(pooled, "C1")

@@ -127,7 +127,7 @@ def test_redeem_once_then_refused_then_void_restores_once(
     assert q.coupon(code).reason == "already_redeemed"  # type: ignore[union-attr]
 
     voided = svc.void(done["redemption_id"], key="v1", at=AT)
-    assert voided["restored_fen"] == 2_000 and voided["code"] == code
+    assert voided["restored_fen"] == 2_000 and voided["coupon_code"] == code
     assert svc.void(done["redemption_id"], key="v1", at=AT) == voided  # a retry
     with pytest.raises(AlreadyVoidedError):
         svc.void(done["redemption_id"], key="v2", at=AT)
@@ -285,7 +285,7 @@ def test_commit_order_records_every_offer_and_void_order_restores_them(
     done = svc.commit_order(b, order_id="O1", key="k1", customer_id="C1", codes=[codes[0]], at=AT)
     assert (done["discount_fen"], done["total_fen"]) == (4_500, 20_500)
     assert done["points_multiplier_pct"] == 200
-    assert [(r["program_id"], r["code"]) for r in done["redemptions"]] == [
+    assert [(r["program_id"], r["coupon_code"]) for r in done["redemptions"]] == [
         ("MJ", None),
         ("C5", codes[0]),
     ]

@@ -335,7 +335,7 @@ def coupons_redeem(
         print_json(done)
         return
     console.print(
-        f"redeemed {display(done['code'])} on {order}: -¥{_yuan(done['discount_fen'])}"
+        f"redeemed {display(done['coupon_code'])} on {order}: -¥{_yuan(done['discount_fen'])}"
         f", pay ¥{_yuan(done['total_fen'])} (redemption {done['redemption_id']})"
     )
 
@@ -354,7 +354,7 @@ def coupons_void(
         print_json(done)
         return
     console.print(
-        f"redemption {redemption_id} voided; {done['code'] or 'the program'} "
+        f"redemption {redemption_id} voided; {done['coupon_code'] or 'the program'} "
         f"gets ¥{_yuan(done['restored_fen'])} back"
     )
 

@@ -633,7 +633,7 @@ class PromotionService:
             out.append(
                 {
                     "redemption_id": rid,
-                    "code": offer.coupon_code,
+                    "coupon_code": offer.coupon_code,
                     "program_id": offer.program_id,
                     "order_id": basket.order_id,
                     "customer_id": customer_id,
@@ -791,7 +791,7 @@ class PromotionService:
             coupon_id = red["coupon_id"]
             out[i] = {
                 "redemption_id": int(red["redemption_id"]),
-                "code": codes.get(int(coupon_id)) if coupon_id is not None else None,
+                "coupon_code": codes.get(int(coupon_id)) if coupon_id is not None else None,
                 "program_id": red["program_id"],
                 "order_id": red["order_id"],
                 "restored_fen": int(red["discount_fen"]),

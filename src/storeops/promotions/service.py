@@ -192,6 +192,7 @@ class PromotionService:
             data = program_to_dict(program)
             for name in ("starts_at", "ends_at"):
                 data[name] = getattr(program, name)
+            data.update(spent_fen=0, uses=0)  # counters start at zero, whatever was passed
             con.execute(insert(promotion_programs).values(**data, created_at=utcnow()))
             audit(
                 con,

@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "storeops.cli.collector_cmd",
     "storeops.cli.users_cmd",
     "storeops.cli.promotions_cmd",
+    "storeops.cli.pos_cmd",
 )
 
 for module_name in COMMAND_MODULES:

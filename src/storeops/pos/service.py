@@ -221,7 +221,7 @@ class PosService:
                     pos_feed.c.reference == order_id, pos_feed.c.kind == "order"
                 )
             ).scalar_one_or_none()
-        return None if rows is None else rows["orders"][0]["customer_id"]
+        return None if rows is None else rows["value"]["member_id"]
 
     def _fed(self, reference: str) -> bool:
         with self.engine.connect() as con:
@@ -234,12 +234,17 @@ class PosService:
     def _feed_order(
         con: Connection, req: CommitRequest, preview: Any, out: dict[str, Any], when: datetime
     ) -> None:
+        customer_id = None
+        if req.member_id is not None:  # the member's pseudonymous customer id, if linked
+            customer_id = con.execute(
+                select(members.c.customer_id).where(members.c.member_id == req.member_id)
+            ).scalar_one_or_none()
         codes = [r.get("coupon_code") for r in out["promotions"]["redemptions"]]
         order = {
             "order_id": req.order_id,
             "store_id": req.store_id,
             "channel": "store",
-            "customer_id": req.member_id,
+            "customer_id": customer_id,
             "ts": when.isoformat(),
             "total_fen": out["total_fen"],
             "discount_fen": out["discount_fen"],
@@ -269,6 +274,7 @@ class PosService:
                     "orders": [order],
                     "order_lines": lines,
                     "value": {
+                        "member_id": req.member_id,
                         "points_fen": out["points_fen"],
                         "stored_value_fen": out["stored_value_fen"],
                     },
@@ -313,7 +319,7 @@ class PosService:
                     f"refunds of order {req.order_id} would reach "
                     f"{before['amount_fen'] + req.amount_fen} fen, more than its {total}"
                 )
-            member = order["customer_id"]
+            member = value["member_id"]
             sv_left = int(value["stored_value_fen"]) - before["stored_value_fen"]
             sv_back = min(req.amount_fen, max(sv_left, 0))
             out: dict[str, Any] = {

@@ -11,6 +11,7 @@ own write-key authentication.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated
 
@@ -21,13 +22,19 @@ from sqlalchemy import Engine
 from storeops.access import AccessError, NotVisibleError, Permission, Principal, verify_key
 from storeops.api.deps import get_workspace
 
+_engine_lock = threading.Lock()
+
 
 def get_ops_engine(request: Request) -> Engine:
-    """The ops database of the app's workspace (migrated and opened once)."""
+    """The ops database of the app's workspace, migrated and opened once. Handlers run
+    in a thread pool and Alembic is not thread-safe: the first requests wait here."""
     engine: Engine | None = getattr(request.app.state, "ops_engine", None)
     if engine is None:
-        engine = get_workspace(request).ops_engine()
-        request.app.state.ops_engine = engine
+        with _engine_lock:
+            engine = getattr(request.app.state, "ops_engine", None)
+            if engine is None:
+                engine = get_workspace(request).ops_engine()
+                request.app.state.ops_engine = engine
     return engine
 
 

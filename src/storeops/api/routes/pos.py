@@ -10,6 +10,7 @@ does the work.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -36,11 +37,18 @@ IdempotencyKey = Annotated[
 ]
 
 
+_service_lock = threading.Lock()
+
+
 def _service(request: Request, engine: OpsEngineDep) -> PosService:
+    """One service per app (its in-flight key registry must be shared)."""
     service: PosService | None = getattr(request.app.state, "pos_service", None)
     if service is None:
-        service = PosService(engine)
-        request.app.state.pos_service = service
+        with _service_lock:
+            service = getattr(request.app.state, "pos_service", None)
+            if service is None:
+                service = PosService(engine)
+                request.app.state.pos_service = service
     return service
 
 

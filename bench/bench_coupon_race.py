@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests package: throwaway PostgreSQL, the race itself
 
-from tests.promotions.conftest import pooled_engine  # noqa: E402
+from tests.ops_engines import pooled_engine  # noqa: E402
 from tests.promotions.coupon_race import Racer, single_use_race  # noqa: E402
 
 

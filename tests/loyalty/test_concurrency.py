@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from tests.ops_engines import new_engine
+from sqlalchemy import Engine, func, select
+from tests.ops_engines import pooled_engine
 
 from storeops.loyalty import (
     InsufficientBalanceError,
@@ -29,16 +29,8 @@ THREADS = 24
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def pooled(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    base = new_engine(request.param, tmp_path)
-    if request.param == "sqlite":
-        return base
     # One connection per thread, so the threads really do race in the database.
-    engine = create_engine(base.url, pool_size=THREADS + 2, max_overflow=0)
-    with engine.connect() as con:
-        level = con.execute(text("SHOW transaction_isolation")).scalar()
-    assert level == "read committed"
-    base.dispose()
-    return engine
+    return pooled_engine(request.param, tmp_path, THREADS)
 
 
 def _race(calls: list[Callable[[], Any]]) -> list[Any]:

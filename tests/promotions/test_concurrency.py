@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.promotions.conftest import pooled_engine
+from tests.ops_engines import pooled_engine
 from tests.promotions.coupon_race import AT, BASKET, Racer, single_use_race
 
 from storeops.opsdb.promotion_tables import (

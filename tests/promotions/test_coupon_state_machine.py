@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
-from tests.loyalty.conftest import new_engine
+from tests.ops_engines import new_engine
 from tests.promotions.coupon_race import AT, BASKET
 
 from storeops.opsdb.promotion_tables import coupon_redemptions, coupons

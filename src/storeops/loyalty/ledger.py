@@ -242,3 +242,28 @@ def trial_balance(engine: Engine) -> dict[str, int]:
             .group_by(acct.asset)
         ).all()
     return {str(asset): int(total) for asset, total in rows}
+
+
+class AssetBook:
+    """What points and stored value share: the asset's system accounts (made when the
+    book is opened, outside any operation's transaction — on SQLite a second writer
+    inside one would wait for itself) and members' balances."""
+
+    asset: str = ""
+    system_purposes: tuple[str, ...] = ()
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._systems = {p: account_id(engine, SYSTEM, self.asset, p) for p in self.system_purposes}
+
+    def _member_account(self, member_id: str) -> int:
+        with self.engine.connect() as con:
+            return member_account(con, member_id, self.asset)
+
+    def _system(self, purpose: str) -> int:
+        return self._systems[purpose]
+
+    def balance(self, member_id: str) -> int:
+        """The member's balance (points, or fen of stored value)."""
+        with self.engine.connect() as con:
+            return balance(con, self._member_account(member_id))

@@ -33,10 +33,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, func, insert, select, update
 
 from storeops.loyalty.ledger import (
-    SYSTEM,
+    AssetBook,
     InsufficientBalanceError,
     LedgerError,
-    account_id,
     balance,
     lock_balance,
     member_account,
@@ -64,27 +63,15 @@ class PointsPolicy:
     expiry_days: int = 365
 
 
-class PointsLedger:
+class PointsLedger(AssetBook):
     """Points operations on one ops database."""
 
+    asset = ASSET
+    system_purposes = SYSTEM_PURPOSES
+
     def __init__(self, engine: Engine, policy: PointsPolicy | None = None) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.policy = policy or PointsPolicy()
-        # System accounts are made now, outside any operation's transaction (on SQLite a
-        # second writer inside one would wait for itself).
-        self._systems = {p: account_id(engine, SYSTEM, ASSET, p) for p in SYSTEM_PURPOSES}
-
-    # -- accounts -------------------------------------------------------------------
-    def _member_account(self, member_id: str) -> int:
-        with self.engine.connect() as con:
-            return member_account(con, member_id, ASSET)
-
-    def _system(self, purpose: str) -> int:
-        return self._systems[purpose]
-
-    def balance(self, member_id: str) -> int:
-        with self.engine.connect() as con:
-            return balance(con, self._member_account(member_id))
 
     # -- steps inside a caller's transaction (the POS commit composes them) ----------
     def earn_in(

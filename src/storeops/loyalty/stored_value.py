@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from storeops.loyalty.ledger import (
-    SYSTEM,
+    AssetBook,
     LedgerError,
-    account_id,
     balance,
     lock_balance,
     member_account,
@@ -57,26 +56,15 @@ def bonus_for(amount_fen: int, rules: tuple[TopUpBonus, ...]) -> int:
     return max(reached, key=lambda r: r.threshold_fen).bonus_fen if reached else 0
 
 
-class StoredValue:
+class StoredValue(AssetBook):
     """Stored-value operations on one ops database."""
 
+    asset = ASSET
+    system_purposes = SYSTEM_PURPOSES
+
     def __init__(self, engine: Engine, bonuses: tuple[TopUpBonus, ...] = DEFAULT_BONUSES) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.bonuses = bonuses
-        self._systems = {
-            p: account_id(engine, SYSTEM, ASSET, p) for p in ("cash", "bonus", "spent")
-        }
-
-    def _member_account(self, member_id: str) -> int:
-        with self.engine.connect() as con:
-            return member_account(con, member_id, ASSET)
-
-    def _system(self, purpose: str) -> int:
-        return self._systems[purpose]
-
-    def balance(self, member_id: str) -> int:
-        with self.engine.connect() as con:
-            return balance(con, self._member_account(member_id))
 
     def top_up(
         self,

@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "storeops.cli.users_cmd",
     "storeops.cli.promotions_cmd",
     "storeops.cli.pos_cmd",
+    "storeops.cli.privacy_cmd",
 )
 
 for module_name in COMMAND_MODULES:

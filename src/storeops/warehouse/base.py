@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
@@ -95,6 +95,15 @@ class Warehouse(ABC):
 
     def has_table(self, name: str) -> bool:
         return name in self.con.list_tables()
+
+    def redact(self, name: str, needles: Sequence[str], replacement: str) -> int:
+        """Replace every occurrence of ``needles`` in the string columns of table
+        ``name`` (canonical, bookkeeping or mart) with ``replacement``; the number of
+        rows changed. Used to erase a person's personal data (``privacy delete``)."""
+        raise SchemaError(
+            f"erasing values inside warehouse tables is not supported on the {self.name} "
+            "backend yet; run `storeops privacy delete` on a DuckDB workspace"
+        )
 
     def table(self, name: str) -> ir.Table:
         """The Ibis table for canonical table ``name``."""

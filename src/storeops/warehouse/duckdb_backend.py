@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import duckdb
@@ -113,3 +113,31 @@ class DuckDBWarehouse(Warehouse):
             self.raw.execute("ROLLBACK")
             raise
         self.raw.execute("COMMIT")
+
+    def redact(self, name: str, needles: Sequence[str], replacement: str) -> int:
+        """UPDATE in place (the table keeps its constraints and keys); string and JSON
+        columns (JSON through its text)."""
+        t = self.con.table(name)
+        columns = [(c, typ.is_json()) for c, typ in t.schema().items()
+                   if typ.is_string() or typ.is_json()]  # fmt: skip
+        if not columns or not needles:
+            return 0
+        changed = 0
+        quoted = '"' + name.replace('"', '""') + '"'
+        for c, is_json in columns:
+            col = '"' + c.replace('"', '""') + '"'
+            text = f"CAST({col} AS VARCHAR)" if is_json else col
+            expr = text
+            for _ in needles:
+                expr = f"replace({expr}, ?, ?)"
+            if is_json:
+                expr = f"CAST({expr} AS JSON)"
+            where = " OR ".join(f"contains({text}, ?)" for _ in needles)
+            params: list[str] = []
+            for n in needles:
+                params += [n, replacement]
+            params += list(needles)
+            cur = self.con.con.execute(f"UPDATE {quoted} SET {col} = {expr} WHERE {where}", params)
+            row = cur.fetchone()
+            changed += int(row[0]) if row else 0
+        return changed

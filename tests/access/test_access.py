@@ -106,7 +106,7 @@ def test_api_keys_shown_once_stored_hashed_and_revocable(engine: Engine) -> None
     with pytest.raises(ApiKeyError, match="one store"):
         create_key(engine, "till 2", "pos")
     with pytest.raises(ApiKeyError, match="roles"):
-        create_key(engine, "root", "owner")
+        create_key(engine, "root", "superuser")
 
 
 def test_store_scope_hides_other_stores_objects() -> None:

@@ -60,8 +60,8 @@ ROLES: dict[str, frozenset[Permission]] = {
 STORE_SCOPED = frozenset({"store_manager", "pos"})
 #: Roles people log in with (``pos`` is for API keys only).
 USER_ROLES = tuple(r for r in ROLES if r != "pos")
-#: Roles API keys can carry.
-KEY_ROLES = ("pos", "analyst")
+#: Roles API keys can carry (every role: scripts act for people too).
+KEY_ROLES = tuple(ROLES)
 
 
 def permissions(role: str) -> frozenset[Permission]:

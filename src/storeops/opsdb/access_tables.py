@@ -44,7 +44,7 @@ user_stores = Table(
     Column("store_id", String(64), primary_key=True),
 )
 
-#: API keys for machines (POS terminals): a role and, for ``pos``, one store.
+#: API keys for machines and scripts: a role and, for store-scoped roles, one store.
 api_keys = Table(
     "api_keys",
     metadata,

@@ -1,0 +1,92 @@
+"""Every API endpoint × every role × own or another store's object: no leaks.
+
+For each endpoint the expected answer follows from the role registry alone: 401
+without a key; 403 without the endpoint's permission (or for a store-scoped key on a
+chain-wide answer) — the same for every object; 404 for another store's object (a
+store-scoped key); else the endpoint runs (2xx, or 422 for a body the business rules
+refuse). Anything else is a leak. A new ``/api``
+route must be added to ENDPOINTS, or the first test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from storeops.access import ROLES, STORE_SCOPED, Permission, create_key
+from storeops.api.app import create_app
+from storeops.workspace import Workspace
+
+LINE = {"sku": "A1", "unit_price_fen": 1_000}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    permission: Permission
+    body: Callable[[str], dict[str, Any]]  # store -> body
+    chain_wide: bool = False
+    store_scoped: bool = True
+
+
+ENDPOINTS = (
+    Endpoint("POST", "/api/pos/quote", Permission.POS_TRANSACT,
+             lambda s: {"store_id": s, "lines": [LINE]}),
+    Endpoint("POST", "/api/pos/commit", Permission.POS_TRANSACT,
+             lambda s: {"store_id": s, "lines": [LINE], "order_id": f"O-{s}"}),
+    Endpoint("POST", "/api/pos/refund", Permission.POS_TRANSACT,
+             lambda s: {"store_id": s, "order_id": "none", "refund_id": "R", "amount_fen": 1}),
+    Endpoint("POST", "/api/behaviour/funnel", Permission.ANALYTICS_READ,
+             lambda s: {"steps": [{"event": "A"}, {"event": "B"}]}, chain_wide=True,
+             store_scoped=False),
+    Endpoint("POST", "/api/behaviour/retention", Permission.ANALYTICS_READ,
+             lambda s: {}, chain_wide=True, store_scoped=False),
+    Endpoint("POST", "/api/behaviour/paths", Permission.ANALYTICS_READ,
+             lambda s: {"event": "A"}, chain_wide=True, store_scoped=False),
+)  # fmt: skip
+
+
+def test_every_api_route_is_in_the_matrix(duckdb_workspace: Workspace) -> None:
+    schema = create_app(duckdb_workspace, background_jobs=False).openapi()
+    routes = {
+        (method.upper(), path)
+        for path, ops in schema["paths"].items()
+        if path.startswith("/api/")
+        for method in ops
+    }
+    assert routes == {(e.method, e.path) for e in ENDPOINTS}
+
+
+def _expected(e: Endpoint, role: str, own: bool) -> set[int]:
+    """403 when the role may not call the endpoint at all (the same answer for every
+    object, so it tells nothing about them); then 404 for another store's object."""
+    scoped = role in STORE_SCOPED
+    if e.permission not in ROLES[role] or (e.chain_wide and scoped):
+        return {403}
+    if scoped and e.store_scoped and not own:
+        return {404}
+    return {200, 422}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_no_leaks(duckdb_workspace: Workspace, role: str) -> None:
+    engine = duckdb_workspace.ops_engine()
+    store = "S1" if role in STORE_SCOPED else None
+    key = create_key(engine, f"{role} key", role, store_id=store)["key"]
+    client = TestClient(create_app(duckdb_workspace, background_jobs=False))
+    for n, e in enumerate(ENDPOINTS):
+        for own in (True, False):
+            body = e.body("S1" if own else "S2")
+            headers = {"Idempotency-Key": f"matrix-{role}-{n}-{own}"}
+            anonymous = client.request(e.method, e.path, json=body, headers=headers)
+            assert anonymous.status_code == 401, (e.path, anonymous.text)
+            headers["Authorization"] = f"Bearer {key}"
+            got = client.request(e.method, e.path, json=body, headers=headers)
+            assert got.status_code in _expected(e, role, own), (
+                role, e.path, "own" if own else "foreign", got.status_code, got.text,
+            )  # fmt: skip

@@ -39,10 +39,12 @@ from storeops.loyalty.earn_rules import EarnRules, points_for
 from storeops.loyalty.ledger import balance, member_account, run_once
 from storeops.loyalty.points import POS_REFUND, PointsLedger, PointsPolicy
 from storeops.loyalty.stored_value import StoredValue
-from storeops.opsdb import utcnow
+from storeops.opsdb import audit, utcnow
 from storeops.opsdb.ledger_tables import ledger_txns, members
 from storeops.opsdb.pos_tables import pos_feed
+from storeops.pos.guard import CouponGuard
 from storeops.pos.schemas import CommitRequest, QuoteRequest, RefundRequest
+from storeops.promotions.errors import CouponNotFoundError
 from storeops.promotions.service import PromotionService
 
 COMMIT = "pos_commit"
@@ -74,6 +76,7 @@ class PosService:
         self.points = PointsLedger(engine, points_policy)
         self.stored_value = StoredValue(engine)
         self.earn_rules = earn_rules or EarnRules()
+        self.guard = CouponGuard()
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
 
@@ -116,11 +119,26 @@ class PosService:
         return points_fen
 
     # -- quote --------------------------------------------------------------------------
-    def quote(self, req: QuoteRequest, *, at: datetime | None = None) -> dict[str, Any]:
+    def _priced(self, req: QuoteRequest, basket: Any, caller: str, when: datetime) -> Any:
+        """The quote, counting unknown coupon codes against ``caller`` (guard)."""
+        if req.coupon_codes:
+            self.guard.check(caller)
+        try:
+            return self.promotions.quote(
+                basket, customer_id=req.member_id, codes=req.coupon_codes, at=when
+            )
+        except CouponNotFoundError:
+            if self.guard.failed(caller):
+                with self.engine.begin() as con:
+                    audit(con, actor=caller, action="coupon.guessing_lockout", target=caller,
+                          detail={"lockout_seconds": self.guard.lockout})  # fmt: skip
+            raise
+
+    def quote(
+        self, req: QuoteRequest, *, caller: str = "local", at: datetime | None = None
+    ) -> dict[str, Any]:
         when = at or utcnow()
-        q = self.promotions.quote(
-            req.basket(), customer_id=req.member_id, codes=req.coupon_codes, at=when
-        )
+        q = self._priced(req, req.basket(), caller, when)
         points_fen = self._check_value(req, q.total_fen)
         with self.engine.connect() as con:
             tier = self._tier(con, req.member_id)
@@ -148,14 +166,14 @@ class PosService:
         }
 
     # -- commit -------------------------------------------------------------------------
-    def commit(self, req: CommitRequest, *, key: str, at: datetime | None = None) -> dict[str, Any]:
+    def commit(
+        self, req: CommitRequest, *, key: str, caller: str = "local", at: datetime | None = None
+    ) -> dict[str, Any]:
         when = at or utcnow()
         basket = req.basket(order_id=req.order_id)
         # Priced outside the transaction for the per-line amounts the points earn needs;
         # the commit re-prices inside it and refuses if anything changed in between.
-        preview = self.promotions.quote(
-            basket, customer_id=req.member_id, codes=req.coupon_codes, at=when
-        )
+        preview = self._priced(req, basket, caller, when)
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
             tier = self._tier(con, req.member_id)

@@ -20,6 +20,7 @@ from storeops.access import Permission, Principal
 from storeops.api.auth import OpsEngineDep, requires
 from storeops.errors import StoreOpsError
 from storeops.loyalty.ledger import IdempotencyConflictError
+from storeops.pos.guard import TooManyAttemptsError
 from storeops.pos.schemas import CommitRequest, QuoteRequest, RefundRequest
 from storeops.pos.service import InFlightError, OrderExistsError, PosService
 
@@ -60,6 +61,8 @@ def _answer(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return call()
     except (InFlightError, OrderExistsError) as exc:
         raise HTTPException(409, str(exc)) from None
+    except TooManyAttemptsError as exc:
+        raise HTTPException(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
     except IdempotencyConflictError as exc:
         raise HTTPException(422, str(exc)) from None
     except StoreOpsError as exc:
@@ -72,7 +75,7 @@ def quote(body: QuoteRequest, till: Till, service: Service) -> dict[str, Any]:
     """Price a basket: offers, coupon checks, member's points and stored value, what is
     left to pay and the points it earns. Changes nothing."""
     till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
-    return _answer(lambda: service.quote(body))
+    return _answer(lambda: service.quote(body, caller=till.id))
 
 
 @router.post("/commit")
@@ -81,7 +84,7 @@ def commit(
 ) -> dict[str, Any]:
     """Commit a sale: coupons, points paid, stored value and points earned together."""
     till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
-    return _answer(lambda: service.commit(body, key=f"pos:{till.id}:{key}"))
+    return _answer(lambda: service.commit(body, key=f"pos:{till.id}:{key}", caller=till.id))
 
 
 @router.post("/refund")

@@ -19,7 +19,9 @@ from fastapi.testclient import TestClient
 
 from storeops.access import ROLES, STORE_SCOPED, Permission, create_key
 from storeops.api.app import create_app
-from storeops.workspace import Workspace
+from storeops.loyalty.members import PiiKeys, enrol
+from storeops.privacy.crypto import blind_index_from, cipher_from, generate_key, generate_keyring
+from storeops.workspace import Workspace, open_workspace
 
 LINE = {"sku": "A1", "unit_price_fen": 1_000}
 
@@ -27,11 +29,12 @@ LINE = {"sku": "A1", "unit_price_fen": 1_000}
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str
+    path: str  # the route as the OpenAPI schema names it
     permission: Permission
-    body: Callable[[str], dict[str, Any]]  # store -> body
+    body: Callable[[str], dict[str, Any] | None]  # store -> JSON body
     chain_wide: bool = False
     store_scoped: bool = True
+    url: Callable[[str], str] | None = None  # store -> URL, where it names the object
 
 
 ENDPOINTS = (
@@ -48,7 +51,14 @@ ENDPOINTS = (
              lambda s: {}, chain_wide=True, store_scoped=False),
     Endpoint("POST", "/api/behaviour/paths", Permission.ANALYTICS_READ,
              lambda s: {"event": "A"}, chain_wide=True, store_scoped=False),
+    Endpoint("POST", "/api/members", Permission.MEMBERS_WRITE,
+             lambda s: {"member_id": f"NEW-{s}", "store_id": s}),
+    Endpoint("GET", "/api/members/{member_id}", Permission.MEMBERS_READ, lambda s: None,
+             url=lambda s: f"/api/members/M-{s}"),
+    Endpoint("GET", "/api/members/lookup", Permission.MEMBERS_READ, lambda s: None,
+             url=lambda s: f"/api/members/lookup?phone={PHONES[s]}"),
 )  # fmt: skip
+PHONES = {"S1": "13911110001", "S2": "13922220002"}
 
 
 def test_every_api_route_is_in_the_matrix(duckdb_workspace: Workspace) -> None:
@@ -70,23 +80,31 @@ def _expected(e: Endpoint, role: str, own: bool) -> set[int]:
         return {403}
     if scoped and e.store_scoped and not own:
         return {404}
-    return {200, 422}
+    return {200, 201, 422}
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
-def test_no_leaks(duckdb_workspace: Workspace, role: str) -> None:
+def test_no_leaks(duckdb_workspace: Workspace, role: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOREOPS_ENCRYPTION_KEY", generate_keyring())
+    monkeypatch.setenv("STOREOPS_BLIND_INDEX_KEY", generate_key())
+    duckdb_workspace = open_workspace(duckdb_workspace.root)
     engine = duckdb_workspace.ops_engine()
+    keys = PiiKeys(cipher_from(duckdb_workspace.settings),
+                   blind_index_from(duckdb_workspace.settings))  # fmt: skip
+    for store, phone in PHONES.items():
+        enrol(engine, f"M-{store}", store_id=store, phone=phone, keys=keys)
     store = "S1" if role in STORE_SCOPED else None
     key = create_key(engine, f"{role} key", role, store_id=store)["key"]
     client = TestClient(create_app(duckdb_workspace, background_jobs=False))
     for n, e in enumerate(ENDPOINTS):
         for own in (True, False):
-            body = e.body("S1" if own else "S2")
+            target = "S1" if own else "S2"
+            body, url = e.body(target), e.url(target) if e.url else e.path
             headers = {"Idempotency-Key": f"matrix-{role}-{n}-{own}"}
-            anonymous = client.request(e.method, e.path, json=body, headers=headers)
+            anonymous = client.request(e.method, url, json=body, headers=headers)
             assert anonymous.status_code == 401, (e.path, anonymous.text)
             headers["Authorization"] = f"Bearer {key}"
-            got = client.request(e.method, e.path, json=body, headers=headers)
+            got = client.request(e.method, url, json=body, headers=headers)
             assert got.status_code in _expected(e, role, own), (
                 role, e.path, "own" if own else "foreign", got.status_code, got.text,
             )  # fmt: skip

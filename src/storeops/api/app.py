@@ -26,6 +26,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "storeops.api.routes.collector",
     "storeops.api.routes.behaviour",
     "storeops.api.routes.pos",
+    "storeops.api.routes.members",
 )
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

@@ -17,6 +17,7 @@ from pydantic import Field
 from storeops.access import Permission
 from storeops.api.auth import requires
 from storeops.api.deps import WorkspaceDep
+from storeops.api.errors import ERROR_RESPONSES
 from storeops.behaviour.events import BehaviourError
 from storeops.behaviour.funnel import FunnelQuery
 from storeops.behaviour.paths import PathsQuery
@@ -28,6 +29,7 @@ from storeops.behaviour.validation import parse_duration
 router = APIRouter(
     prefix="/api/behaviour",
     tags=["behaviour"],
+    responses=ERROR_RESPONSES,
     dependencies=[Depends(requires(Permission.ANALYTICS_READ, chain_wide=True))],
 )
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from storeops.access import NotVisibleError, Permission, Principal
 from storeops.api.auth import OpsEngineDep, requires
 from storeops.api.deps import get_workspace
+from storeops.api.errors import ERROR_RESPONSES
 from storeops.errors import ConfigError
 from storeops.loyalty.members import (
     MemberError,
@@ -29,7 +30,7 @@ from storeops.loyalty.members import (
 )
 from storeops.privacy.crypto import blind_index_from, cipher_from
 
-router = APIRouter(prefix="/api/members", tags=["members"])
+router = APIRouter(prefix="/api/members", tags=["members"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Principal, Depends(requires(Permission.MEMBERS_READ))]
 Writer = Annotated[Principal, Depends(requires(Permission.MEMBERS_WRITE))]

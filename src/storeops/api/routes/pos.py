@@ -18,13 +18,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from storeops.access import Permission, Principal
 from storeops.api.auth import OpsEngineDep, requires
+from storeops.api.errors import ERROR_RESPONSES
 from storeops.errors import StoreOpsError
 from storeops.loyalty.ledger import IdempotencyConflictError
 from storeops.pos.guard import TooManyAttemptsError
 from storeops.pos.schemas import CommitRequest, QuoteRequest, RefundRequest
 from storeops.pos.service import InFlightError, OrderExistsError, PosService
 
-router = APIRouter(prefix="/api/pos", tags=["pos"])
+router = APIRouter(prefix="/api/pos", tags=["pos"], responses=ERROR_RESPONSES)
 
 Till = Annotated[Principal, Depends(requires(Permission.POS_TRANSACT))]
 IdempotencyKey = Annotated[

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
             "the door after a restart (the loader drops older repeats against the warehouse)."
         ),
     )
+    retention_quarantine_days: int = Field(
+        default=90, ge=1, description="Rejected rows (raw text) are kept this many days."
+    )
+    retention_failed_events_days: int = Field(
+        default=30, ge=1, description="Refused collector events (raw payload) are kept this long."
+    )
+    retention_outbox_days: int = Field(
+        default=30, ge=1, description="Sent messages in outbox/ are kept this many days."
+    )
     collector_dedupe_max_keys: int = Field(
         default=5_000_000,
         ge=0,

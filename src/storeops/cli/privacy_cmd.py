@@ -16,6 +16,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
+from storeops.privacy.retention import apply_retention
 from storeops.privacy.subject import delete_subject, export_subject
 
 privacy_app = typer.Typer(help="Personal data requests (PIPL).", no_args_is_help=True)
@@ -56,6 +57,18 @@ def delete(
         return
     for key, value in report.items():
         console.print(f"{key}: {value}")
+
+
+@privacy_app.command("retention")
+@handle_errors
+def retention(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Remove raw text past its retention days (quarantine, refused events, outbox)."""
+    done = apply_retention(workspace_from(workspace))
+    if as_json:
+        print_json(done)
+        return
+    for place, n in done.items():
+        console.print(f"{place}: {n} removed")
 
 
 def register(app: typer.Typer) -> None:

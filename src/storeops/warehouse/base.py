@@ -96,6 +96,14 @@ class Warehouse(ABC):
     def has_table(self, name: str) -> bool:
         return name in self.con.list_tables()
 
+    def delete_before(self, name: str, column: str, before: datetime) -> int:
+        """Delete the rows of table ``name`` whose timestamp ``column`` is before
+        ``before``; the number deleted. Used by the retention job."""
+        raise SchemaError(
+            f"deleting rows is not supported on the {self.name} backend yet; "
+            "run the retention job on a DuckDB workspace"
+        )
+
     def redact(self, name: str, needles: Sequence[str], replacement: str) -> int:
         """Replace every occurrence of ``needles`` in the string columns of table
         ``name`` (canonical, bookkeeping or mart) with ``replacement``; the number of

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 
 import duckdb
 import ibis
@@ -113,6 +114,12 @@ class DuckDBWarehouse(Warehouse):
             self.raw.execute("ROLLBACK")
             raise
         self.raw.execute("COMMIT")
+
+    def delete_before(self, name: str, column: str, before: datetime) -> int:
+        quoted = '"' + name.replace('"', '""') + '"'
+        col = '"' + column.replace('"', '""') + '"'
+        row = self.con.con.execute(f"DELETE FROM {quoted} WHERE {col} < ?", [before]).fetchone()
+        return int(row[0]) if row else 0
 
     def redact(self, name: str, needles: Sequence[str], replacement: str) -> int:
         """UPDATE in place (the table keeps its constraints and keys); string and JSON

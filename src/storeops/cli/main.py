@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "storeops.cli.promotions_cmd",
     "storeops.cli.pos_cmd",
     "storeops.cli.privacy_cmd",
+    "storeops.cli.loyalty_cmd",
 )
 
 for module_name in COMMAND_MODULES:

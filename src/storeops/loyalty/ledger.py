@@ -177,14 +177,16 @@ def post(
     lines: Iterable[tuple[int, int, bool]],
     *,
     insufficient: str = "not enough balance",
-) -> None:
-    """Append entries ``(account_id, amount, is_member_account)`` summing to 0.
+) -> dict[int, int]:
+    """Append entries ``(account_id, amount, is_member_account)`` summing to 0; the
+    member accounts' new balances.
 
     Member accounts move first, in account order, with the no-overdraft condition.
     """
     rows = [(acc, amt, mem) for acc, amt, mem in lines if amt != 0]
     if sum(amt for _, amt, _ in rows) != 0:
         raise LedgerError(f"unbalanced transaction {txn_id}: {rows}")
+    balances: dict[int, int] = {}
     for acc, amt, mem in sorted(rows, key=lambda r: (not r[2], r[0])):
         if not mem:
             continue
@@ -192,14 +194,18 @@ def post(
         stmt = update(ledger_accounts).where(acct.account_id == acc)
         if amt < 0:
             stmt = stmt.where(acct.balance + amt >= 0)
-        done = con.execute(stmt.values(balance=acct.balance + amt)).rowcount
-        if done != 1:
+        new = con.execute(
+            stmt.values(balance=acct.balance + amt).returning(acct.balance)
+        ).scalar_one_or_none()
+        if new is None:
             raise InsufficientBalanceError(insufficient)
+        balances[acc] = int(new)
     if rows:
         con.execute(
             insert(ledger_entries),
             [{"txn_id": txn_id, "account_id": acc, "amount": amt} for acc, amt, _ in rows],
         )
+    return balances
 
 
 def require_positive(value: int, what: str) -> None:
@@ -255,10 +261,21 @@ class AssetBook:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._systems = {p: account_id(engine, SYSTEM, self.asset, p) for p in self.system_purposes}
+        self._accounts: dict[str, int] = {}
 
     def _member_account(self, member_id: str) -> int:
         with self.engine.connect() as con:
-            return member_account(con, member_id, self.asset)
+            return self._account_in(con, member_id)
+
+    def _account_in(self, con: Connection, member_id: str) -> int:
+        """The member's account, read on the caller's connection; account ids never
+        change, so each is read once per book. A missing account means no such member
+        (accounts are made at enrolment), which raises :class:`UnknownMemberError`."""
+        found = self._accounts.get(member_id)
+        if found is None:
+            found = member_account(con, member_id, self.asset)
+            self._accounts[member_id] = found
+        return found
 
     def _system(self, purpose: str) -> int:
         return self._systems[purpose]

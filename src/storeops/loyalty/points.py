@@ -79,10 +79,9 @@ class PointsLedger(AssetBook):
     ) -> dict[str, Any]:
         """Credit ``points`` as a new lot inside transaction ``txn_id``."""
         require_positive(points, "points to earn")
-        member_acc, issued = member_account(con, member_id, ASSET), self._system("issued")
+        member_acc, issued = self._account_in(con, member_id), self._system("issued")
         expires = when + timedelta(days=self.policy.expiry_days)
-        require_member(con, member_id)
-        post(con, txn_id, [(member_acc, points, True), (issued, -points, False)])
+        new = post(con, txn_id, [(member_acc, points, True), (issued, -points, False)])
         lot = con.execute(
             insert(point_lots)
             .values(
@@ -100,7 +99,7 @@ class PointsLedger(AssetBook):
             "points": points,
             "lot_id": lot,
             "expires_at": expires.isoformat(),
-            "balance": balance(con, member_acc),
+            "balance": new[member_acc],
         }
 
     def redeem_in(
@@ -108,9 +107,8 @@ class PointsLedger(AssetBook):
     ) -> dict[str, Any]:
         """Take ``points`` from unexpired lots inside transaction ``txn_id``."""
         require_positive(points, "points to redeem")
-        member_acc, redeemed = member_account(con, member_id, ASSET), self._system("redeemed")
-        require_member(con, member_id)
-        post(
+        member_acc, redeemed = self._account_in(con, member_id), self._system("redeemed")
+        new = post(
             con,
             txn_id,
             [(member_acc, -points, True), (redeemed, points, False)],
@@ -121,7 +119,7 @@ class PointsLedger(AssetBook):
             raise InsufficientBalanceError(
                 f"member {member_id} has only {taken} unexpired points; {points} asked"
             )
-        return {"member_id": member_id, "points": points, "balance": balance(con, member_acc)}
+        return {"member_id": member_id, "points": points, "balance": new[member_acc]}
 
     def refund_in(
         self,

@@ -104,19 +104,14 @@ class StoredValue(AssetBook):
     ) -> dict[str, Any]:
         """Pay ``amount_fen`` inside transaction ``txn_id`` (the POS commit composes it)."""
         require_positive(amount_fen, "spend amount (fen)")
-        member_acc, spent = member_account(con, member_id, ASSET), self._system("spent")
-        require_member(con, member_id)
-        post(
+        member_acc, spent = self._account_in(con, member_id), self._system("spent")
+        new = post(
             con,
             txn_id,
             [(member_acc, -amount_fen, True), (spent, amount_fen, False)],
             insufficient=f"stored value of member {member_id} is below {amount_fen} fen",
         )
-        return {
-            "member_id": member_id,
-            "amount_fen": amount_fen,
-            "balance_fen": balance(con, member_acc),
-        }
+        return {"member_id": member_id, "amount_fen": amount_fen, "balance_fen": new[member_acc]}
 
     def refund_in(
         self, con: Connection, txn_id: int, member_id: str, amount_fen: int, reference: str

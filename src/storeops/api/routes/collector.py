@@ -11,15 +11,13 @@ see :data:`LOAD_COMMAND`).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 
+from storeops.api.jobs import every, run_job
 from storeops.collector import ENDPOINTS, MAX_BATCH_BYTES, Collector
 from storeops.errors import StoreOpsError
 
@@ -104,44 +102,20 @@ for _call in ENDPOINTS:
     _endpoint(_call)
 
 
-#: The spool job runs as `storeops collector load` in a child process at lower CPU
-#: priority: the load parses, joins and writes with several threads (Arrow, DuckDB),
-#: and in the server's own process it took CPU and the GIL from the door (at 50,000
-#: events/s with a load every 5 s, p99 went from 8 ms to 2 s on two cores).
-LOAD_COMMAND = (
-    "import os; os.nice(10); from storeops.cli.main import app; "
-    "app(['collector', 'load', '--json', '-w', os.environ['STOREOPS_LOAD_WORKSPACE']])"
-)
+# The spool job runs as `storeops collector load` in a child process at lower CPU
+# priority (storeops.api.jobs): the load parses, joins and writes with several threads
+# (Arrow, DuckDB), and in the server's own process it took CPU and the GIL from the door
+# (at 50,000 events/s with a load every 5 s, p99 went from 8 ms to 2 s on two cores).
 
 
 async def _load_once(collector: Collector) -> None:
-    await asyncio.to_thread(collector.writer.rotate_and_wait)  # seal what was acknowledged
-    env = {**os.environ, "STOREOPS_LOAD_WORKSPACE": str(collector.ws.root)}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        LOAD_COMMAND,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await child.communicate()
-    if child.returncode == 0:
-        report = json.loads(out or b"{}")
-        if report.get("batches"):
-            log.info("spool loaded: %s", report)
-    else:  # e.g. the warehouse is locked by another job: the next round retries
-        log.warning("spool load failed (status %s): %s", child.returncode, err.decode().strip())
-
-
-async def _load_every(collector: Collector, seconds: float) -> None:
     """The scheduler's spool job: seal the active segment, then load what is sealed."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await _load_once(collector)
-        except (OSError, ValueError) as exc:
-            log.warning("spool load could not run, retrying in %.0fs: %s", seconds, exc)
+    await asyncio.to_thread(collector.writer.rotate_and_wait)  # seal what was acknowledged
+    report = await run_job(
+        ["collector", "load", "--json", "-w", str(collector.ws.root)], "spool load"
+    )
+    if report and report.get("batches"):
+        log.info("spool loaded: %s", report)
 
 
 @asynccontextmanager
@@ -160,7 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     job = None
     if app.state.background_jobs:
         interval = app.state.workspace.settings.collector_load_interval_seconds
-        job = asyncio.create_task(_load_every(collector, interval))
+        job = asyncio.create_task(every(interval, lambda: _load_once(collector), "spool load"))
     try:
         yield
     finally:

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
             "the door after a restart (the loader drops older repeats against the warehouse)."
         ),
     )
+    pos_export_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="`storeops serve` moves till sales into the warehouse this often.",
+    )
     retention_quarantine_days: int = Field(
         default=90, ge=1, description="Rejected rows (raw text) are kept this many days."
     )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
 
-from sqlalchemy import update
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from storeops.api.app import create_app
 from storeops.cli.main import app
 from storeops.loyalty import enrol
 from storeops.opsdb.pos_tables import pos_feed
 from storeops.pos.feed import export_feed
 from storeops.pos.schemas import CommitRequest, RefundRequest
 from storeops.pos.service import PosService
-from storeops.workspace import Workspace
+from storeops.workspace import Workspace, open_workspace
 
 LINES = [{"sku": "A1", "unit_price_fen": 1_000, "quantity": 2},
          {"sku": "B2", "unit_price_fen": 500, "quantity": 1}]  # fmt: skip
@@ -50,3 +53,27 @@ def test_export_command(duckdb_workspace: Workspace) -> None:
     run = CliRunner().invoke(app, ["pos", "export", "-w", str(duckdb_workspace.root), "--json"])
     assert run.exit_code == 0, run.output
     assert json.loads(run.stdout) == {"orders": 1, "order_lines": 2, "refunds": 0}
+
+
+def test_serve_exports_on_a_schedule(duckdb_workspace: Workspace) -> None:
+    with (duckdb_workspace.root / "storeops.toml").open("a", encoding="utf-8") as fh:
+        fh.write("pos_export_interval_seconds = 0.5\n")
+    ws = open_workspace(duckdb_workspace.root)
+    PosService(ws.ops_engine()).commit(
+        CommitRequest(store_id="S1", order_id="O-SCHED", lines=LINES), key="commit-sched"
+    )
+    app = create_app(ws, route_modules=("storeops.api.routes.pos",))
+    deadline = time.monotonic() + 60
+    with TestClient(app):  # runs the lifespan: the export job
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            with ws.ops_engine().connect() as con:
+                left = con.execute(
+                    select(pos_feed.c.feed_id).where(pos_feed.c.exported_at.is_(None))
+                ).first()
+            if left is None:
+                break
+    assert left is None, "the scheduled export did not run"
+    with ws.warehouse() as wh:
+        orders = wh.to_pandas(wh.table("orders"))
+    assert orders["order_id"].tolist() == ["O-SCHED"]

@@ -27,7 +27,13 @@ async def run_job(args: list[str], what: str) -> dict[str, Any] | None:
         sys.executable, "-c", CHILD, *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await child.communicate()
+    try:
+        out, err = await child.communicate()
+    except asyncio.CancelledError:  # the server is stopping: do not leave the child behind
+        if child.returncode is None:
+            child.kill()
+        await child.wait()
+        raise
     if child.returncode != 0:
         log.warning("%s failed (status %s): %s", what, child.returncode, err.decode().strip())
         return None

@@ -5,7 +5,7 @@ validation, the dedupe window and the durable spool write. Bodies are read as by
 (no pydantic model): a batch of 100 events is parsed once, with stdlib ``json``, on
 the hot path. The ``lifespan`` starts the collector and the scheduler that loads the
 spool into the warehouse every ``collector_load_interval_seconds`` (as a child process,
-see :data:`LOAD_COMMAND`).
+`storeops collector load` run by :mod:`storeops.api.jobs`).
 """
 
 from __future__ import annotations

@@ -10,15 +10,18 @@ does the work.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 
 from storeops.access import Permission, Principal
 from storeops.api.auth import OpsEngineDep, requires
 from storeops.api.errors import ERROR_RESPONSES
+from storeops.api.jobs import every, run_job
 from storeops.errors import StoreOpsError
 from storeops.loyalty.ledger import IdempotencyConflictError
 from storeops.pos.guard import TooManyAttemptsError
@@ -55,6 +58,27 @@ def _service(request: Request, engine: OpsEngineDep) -> PosService:
 
 
 Service = Annotated[PosService, Depends(_service)]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Unless background jobs are off, move till sales into the warehouse on a schedule
+    (``storeops pos export`` in a child process; exactly once, see storeops.pos.feed)."""
+    job = None
+    if app.state.background_jobs:
+        ws = app.state.workspace
+        export = ["pos", "export", "--json", "-w", str(ws.root)]
+        job = asyncio.create_task(
+            every(ws.settings.pos_export_interval_seconds,
+                  lambda: run_job(export, "POS export"), "POS export")
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        if job is not None:
+            job.cancel()
+            with suppress(asyncio.CancelledError):
+                await job
 
 
 def _answer(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:

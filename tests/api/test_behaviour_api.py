@@ -83,3 +83,10 @@ def test_mounted_in_the_default_app(duckdb_workspace: Workspace) -> None:
     app = create_app(duckdb_workspace, background_jobs=False)
     paths = set(app.openapi()["paths"])
     assert {"/api/behaviour/funnel", "/api/behaviour/retention", "/api/behaviour/paths"} <= paths
+
+
+def test_dates_outside_the_calendar_are_422(duckdb_workspace: Workspace) -> None:
+    """Found by the OpenAPI fuzzing: year 1 in Asia/Shanghai has no UTC start."""
+    body = {"steps": [{"event": PV}, {"event": PA}], "since": "0001-01-01"}
+    r = client(duckdb_workspace).post("/api/behaviour/funnel", json=body)
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "behaviour.bad_date"

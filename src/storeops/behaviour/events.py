@@ -113,8 +113,17 @@ def breakdown_value(wh: Warehouse, t: ir.Table, by: str) -> ir.StringValue:
     return values[0] if len(values) == 1 else ibis.coalesce(*values)
 
 
+#: Range of local days a query may name (a day near year 1 or 9999 has no UTC start).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
 def day_bounds_utc(day: date, timezone: str) -> datetime:
     """UTC-naive start of local ``day`` in ``timezone`` (events are stored UTC-naive)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise BehaviourError(
+            "behaviour.bad_date",
+            f"{day} is outside the dates storeops analyses ({EARLIEST_DAY} … {LATEST_DAY})",
+        )
     local = datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
     return local.astimezone(UTC).replace(tzinfo=None)
 

@@ -46,7 +46,7 @@ def test_no_server_errors_and_documented_answers_conform(api: tuple[Any, dict[st
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
+        @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)  # fmt: skip
         def check(case: Any) -> None:
             label = f"{case.method.upper()} {case.path}"

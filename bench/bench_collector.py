@@ -31,14 +31,15 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import storeops_serve
 
 # One batch template; "#B#" becomes a 7-digit batch number per request (one bytes
 # replace instead of formatting 100 events), so every messageId and phone is unique.
@@ -214,12 +215,6 @@ def _phase(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0)
@@ -256,21 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         import base64
 
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from storeops.cli.main import main; main()", "serve",
-             "--port", str(port), "--log-level", "warning", "-w", str(root)],
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("storeops serve did not start") from None
-                    time.sleep(0.1)
+        with storeops_serve(root) as server:
+            port = server.port  # type: ignore[attr-defined]
             # Warm up (imports, first segment), then measure.
             _phase(port, auth, seconds=2, rate=None, conns=4, procs=1, tag=9, server_pid=server.pid)
             results = {
@@ -285,9 +267,6 @@ def main(argv: list[str] | None = None) -> None:
                     pii_every=args.pii_every,
                 ),
             }  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
         spool_bytes = sum(p.stat().st_size for p in (root / "spool").rglob("seg-*.jsonl"))
         started = time.perf_counter()
         report = load_spool(ws)

@@ -23,9 +23,7 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,14 +32,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.postgres_server starts the throwaway PostgreSQL
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serving import storeops_serve  # noqa: E402
 
 MEMBERS = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare(root: Path, db: str) -> tuple[str, Any]:
@@ -143,26 +138,10 @@ def run(db: str, seconds: float, conns: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix=f"bench-pos-{db}-"))
     try:
         api_key, engine = _prepare(root, db)
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from storeops.cli.main import main; main()", "serve",
-             "--port", str(port), "--log-level", "warning", "-w", str(root)],
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("storeops serve did not start") from None
-                    time.sleep(0.1)
+        with storeops_serve(root) as server:
+            port = server.port  # type: ignore[attr-defined]
             asyncio.run(_drive(port, api_key, 2, 2, "warm"))
             result = asyncio.run(_drive(port, api_key, seconds, conns, "run"))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
         result["trial_balance"] = trial_balance(engine)
         result["db"] = db
         result["load_average"] = [round(x, 2) for x in os.getloadavg()]

@@ -280,6 +280,23 @@ class AssetBook:
     def _system(self, purpose: str) -> int:
         return self._systems[purpose]
 
+    def _once(
+        self,
+        kind: str,
+        *,
+        key: str,
+        member_id: str,
+        reference: str | None,
+        at: datetime | None,
+        payload: dict[str, Any],
+        step: Callable[[Connection, int], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """One public operation: ``step`` inside :func:`run_once` for ``key``."""
+        return run_once(
+            self.engine, kind=kind, key=key, payload=payload, work=step,
+            member_id=member_id, reference=reference, at=at,
+        )  # fmt: skip
+
     def balance(self, member_id: str) -> int:
         """The member's balance (points, or fen of stored value)."""
         with self.engine.connect() as con:

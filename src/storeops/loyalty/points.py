@@ -178,13 +178,10 @@ class PointsLedger(AssetBook):
         require_positive(points, "points to earn")
         when = at or utcnow()
 
-        def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            return self.earn_in(con, txn_id, member_id, points, when)
-
-        payload = {"member_id": member_id, "points": points, "reference": reference}
-        return run_once(
-            self.engine, kind=EARN, key=key, payload=payload, work=work,
-            member_id=member_id, reference=reference, at=when,
+        return self._once(
+            EARN, key=key, member_id=member_id, reference=reference, at=when,
+            payload={"member_id": member_id, "points": points, "reference": reference},
+            step=lambda con, txn_id: self.earn_in(con, txn_id, member_id, points, when),
         )  # fmt: skip
 
     def redeem(
@@ -200,13 +197,10 @@ class PointsLedger(AssetBook):
         require_positive(points, "points to redeem")
         when = at or utcnow()
 
-        def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            return self.redeem_in(con, txn_id, member_id, points, when)
-
-        payload = {"member_id": member_id, "points": points, "reference": reference}
-        return run_once(
-            self.engine, kind=REDEEM, key=key, payload=payload, work=work,
-            member_id=member_id, reference=reference, at=when,
+        return self._once(
+            REDEEM, key=key, member_id=member_id, reference=reference, at=when,
+            payload={"member_id": member_id, "points": points, "reference": reference},
+            step=lambda con, txn_id: self.redeem_in(con, txn_id, member_id, points, when),
         )  # fmt: skip
 
     def refund(

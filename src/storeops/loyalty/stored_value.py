@@ -24,9 +24,7 @@ from sqlalchemy import Connection, Engine, func, select
 from storeops.loyalty.ledger import (
     AssetBook,
     LedgerError,
-    balance,
     lock_balance,
-    member_account,
     post,
     require_member,
     require_positive,
@@ -85,12 +83,12 @@ class StoredValue(AssetBook):
             require_member(con, member_id)
             lines = [(member_acc, amount_fen + bonus, True), (cash, -amount_fen, False)]
             lines.append((bonus_acc, -bonus, False))
-            post(con, txn_id, lines)
+            new = post(con, txn_id, lines)
             return {
                 "member_id": member_id,
                 "amount_fen": amount_fen,
                 "bonus_fen": bonus,
-                "balance_fen": balance(con, member_acc),
+                "balance_fen": new[member_acc],
             }
 
         payload = {"member_id": member_id, "amount_fen": amount_fen, "reference": reference}
@@ -118,8 +116,7 @@ class StoredValue(AssetBook):
     ) -> dict[str, Any]:
         """Give back ``amount_fen`` of what ``reference`` spent, inside ``txn_id``."""
         require_positive(amount_fen, "refund amount (fen)")
-        member_acc, spent = member_account(con, member_id, ASSET), self._system("spent")
-        require_member(con, member_id)
+        member_acc, spent = self._account_in(con, member_id), self._system("spent")
         lock_balance(con, member_acc)
         net = _net_spent(con, member_acc, reference)
         if amount_fen > net:
@@ -127,12 +124,12 @@ class StoredValue(AssetBook):
                 f"refund of {amount_fen} fen is more than the {net} fen that {reference} "
                 "spent and has not had back"
             )
-        post(con, txn_id, [(member_acc, amount_fen, True), (spent, -amount_fen, False)])
+        new = post(con, txn_id, [(member_acc, amount_fen, True), (spent, -amount_fen, False)])
         return {
             "member_id": member_id,
             "amount_fen": amount_fen,
             "reference": reference,
-            "balance_fen": balance(con, member_acc),
+            "balance_fen": new[member_acc],
         }
 
     def spend(
@@ -147,13 +144,10 @@ class StoredValue(AssetBook):
         """Pay ``amount_fen`` from the balance; refused when the balance is short."""
         require_positive(amount_fen, "spend amount (fen)")
 
-        def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            return self.spend_in(con, txn_id, member_id, amount_fen)
-
-        payload = {"member_id": member_id, "amount_fen": amount_fen, "reference": reference}
-        return run_once(
-            self.engine, kind=SPEND, key=key, payload=payload, work=work,
-            member_id=member_id, reference=reference, at=at,
+        return self._once(
+            SPEND, key=key, member_id=member_id, reference=reference, at=at,
+            payload={"member_id": member_id, "amount_fen": amount_fen, "reference": reference},
+            step=lambda con, txn_id: self.spend_in(con, txn_id, member_id, amount_fen),
         )  # fmt: skip
 
     def refund(
@@ -168,13 +162,10 @@ class StoredValue(AssetBook):
         """Give back ``amount_fen`` of what ``reference`` spent."""
         require_positive(amount_fen, "refund amount (fen)")
 
-        def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            return self.refund_in(con, txn_id, member_id, amount_fen, reference)
-
-        payload = {"member_id": member_id, "amount_fen": amount_fen, "reference": reference}
-        return run_once(
-            self.engine, kind=REFUND, key=key, payload=payload, work=work,
-            member_id=member_id, reference=reference, at=at,
+        return self._once(
+            REFUND, key=key, member_id=member_id, reference=reference, at=at,
+            payload={"member_id": member_id, "amount_fen": amount_fen, "reference": reference},
+            step=lambda con, txn_id: self.refund_in(con, txn_id, member_id, amount_fen, reference),
         )  # fmt: skip
 
 

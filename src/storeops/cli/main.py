@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "storeops.cli.clv_cmd",
     "storeops.cli.churn_cmd",
     "storeops.cli.traffic_cmd",
+    "storeops.cli.marts_cmd",
     "storeops.cli.zones_cmd",
     "storeops.cli.funnel_cmd",
     "storeops.cli.retention_cmd",

@@ -23,6 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from storeops.errors import StoreOpsError
+from storeops.marts.dashboard_behaviour import build_behaviour_marts
+from storeops.marts.dashboard_customers import build_customer_marts
+from storeops.marts.dashboard_forecast import build_forecast_marts
 from storeops.marts.traffic_daily import (
     build_store_performance_daily,
     build_traffic_daily,
@@ -85,6 +88,9 @@ MART_STEPS: tuple[MartStep, ...] = (
     MartStep("mart_traffic_daily", _traffic, _traffic),
     MartStep("mart_store_performance_daily", _performance, _performance),
     MartStep("mart_zone_daily", _zones, _zones),
+    MartStep("dashboard_behaviour", build_behaviour_marts),
+    MartStep("dashboard_customers", build_customer_marts),
+    MartStep("forecast_and_staffing", build_forecast_marts),
 )
 
 

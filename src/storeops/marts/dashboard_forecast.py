@@ -1,0 +1,33 @@
+"""The forecast and staffing marts, rebuilt by the mart refresh for the dashboard.
+
+``mart_traffic_forecast`` (14 days ahead, daily and hourly) and ``mart_staffing_plan``
+(the week after the last counted day) are written by :mod:`storeops.marts.traffic_forecast`
+from the default :class:`~storeops.forecast.traffic.TrafficForecastQuery` and
+:class:`~storeops.forecast.staffing.StaffingQuery`; ``storeops traffic forecast`` and
+``storeops traffic staffing`` replace them with other settings.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storeops.forecast import StaffingQuery, TrafficForecastQuery, forecast_traffic, plan_staffing
+from storeops.forecast.model import ForecastError
+from storeops.marts.traffic_forecast import write_forecast_mart, write_staffing_mart
+from storeops.warehouse import Warehouse
+from storeops.workspace import Workspace
+
+log = logging.getLogger("storeops.marts")
+
+
+def build_forecast_marts(ws: Workspace, wh: Warehouse) -> int:
+    """Forecast every store and plan next week's staff; rows written (0 without counts)."""
+    try:
+        fc = forecast_traffic(wh, TrafficForecastQuery())
+    except ForecastError as exc:  # a merchant without people counters: nothing to plan
+        log.info("no traffic forecast: %s", exc)
+        return 0
+    rows = write_forecast_mart(wh, fc)
+    # The week that starts on the Monday after the last counted day (the default).
+    plan = plan_staffing(wh, StaffingQuery(history_to=fc.history_to))
+    return rows + write_staffing_mart(wh, plan)

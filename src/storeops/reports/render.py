@@ -1,0 +1,96 @@
+"""Build a report file: assemble the numbers once, render them in one format.
+
+Renderers are a registry (:data:`RENDERERS`) from format to a function
+``(ReportData, path) -> None``; a new format is one entry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storeops.reports.data import ReportData, ReportFormat, ReportRequest, assemble_report
+from storeops.reports.html import render_html
+from storeops.reports.kpi_source import KpiSource
+from storeops.reports.pdf import render_pdf
+from storeops.reports.xlsx import render_xlsx
+from storeops.workspace import Workspace
+
+
+def _write_html(data: ReportData, path: Path) -> None:
+    path.write_text(render_html(data), encoding="utf-8")
+
+
+RENDERERS: dict[ReportFormat, Callable[[ReportData, Path], None]] = {
+    "html": _write_html,
+    "pdf": render_pdf,
+    "xlsx": render_xlsx,
+}
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """A report file written, with what it covers and how long each step took."""
+
+    path: Path
+    kind: str
+    store_id: str | None
+    period: str
+    date_from: str
+    date_to: str
+    locale: str
+    format: str
+    assemble_seconds: float
+    render_seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path), "kind": self.kind, "store_id": self.store_id,
+            "period": self.period, "date_from": self.date_from, "date_to": self.date_to,
+            "locale": self.locale, "format": self.format,
+            "assemble_seconds": round(self.assemble_seconds, 3),
+            "render_seconds": round(self.render_seconds, 3),
+        }  # fmt: skip
+
+
+def report_filename(data: ReportData) -> str:
+    """``daily-S001-2026-10-31-zh_CN.pdf``, ``weekly-chain-2026-W44-en.xlsx`` …"""
+    request = data.request
+    scope = request.store_id or "chain"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scope)
+    return f"{request.kind}-{safe}-{data.period.key}-{request.locale}.{request.format}"
+
+
+def build_report(
+    ws: Workspace,
+    request: ReportRequest,
+    *,
+    out: Path | None = None,
+    source: KpiSource | None = None,
+    now: datetime | None = None,
+) -> BuiltReport:
+    """Write one report into the workspace ``reports/`` folder (or ``out``)."""
+    started = time.perf_counter()
+    with ws.warehouse() as wh:
+        data = assemble_report(ws, wh, request, source=source, now=now)
+    assembled = time.perf_counter()
+    if out is None:
+        folder = ws.folder("reports")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / report_filename(data)
+    else:
+        path = out if not out.is_dir() else out / report_filename(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    RENDERERS[request.format](data, partial)
+    partial.replace(path)  # a reader (the download route, a channel) never sees half a file
+    return BuiltReport(
+        path=path, kind=request.kind, store_id=request.store_id, period=data.period.key,
+        date_from=data.period.current.start.isoformat(),
+        date_to=data.period.current.end.isoformat(), locale=request.locale,
+        format=request.format, assemble_seconds=assembled - started,
+        render_seconds=time.perf_counter() - assembled,
+    )  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -54,14 +54,23 @@ KPIS: dict[str, FakeKpi] = {
 }
 
 
+def _period_start(day: date, grain: str) -> date:
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
 class FakeSource:
     catalog: Mapping[str, FakeKpi] = KPIS
 
-    def daily(
+    def values(
         self,
         wh: Warehouse,
         kpi_ids: Sequence[str],
         *,
+        grain: str,
         date_from: date,
         date_to: date,
         stores: list[str] | None,
@@ -72,19 +81,22 @@ class FakeSource:
         if stores:
             t = t.filter(t.store_id.isin(stores))
         df = wh.to_pandas(t)
-        if chain and not df.empty:
-            df = df.groupby("day", as_index=False)[["entries", "transactions", "sales_fen"]].sum()
+        if chain:
             df["store_id"] = "*"
+        df["period_start"] = [_period_start(d, grain) for d in pd.to_datetime(df["day"]).dt.date]
+        sums = df.groupby(["store_id", "period_start"], as_index=False)[
+            ["entries", "transactions", "sales_fen"]
+        ].sum()
         out = []
         for kid in kpi_ids:
             k = KPIS[kid]
-            for _, r in df.iterrows():
+            for _, r in sums.iterrows():
                 num = float(r[k.num])
                 den = float(r[k.den]) if k.den else 1.0
                 out.append(
                     {
                         "store_id": r["store_id"],
-                        "period_start": r["day"],
+                        "period_start": r["period_start"],
                         "kpi": kid,
                         "numerator": num,
                         "denominator": den,

@@ -4,7 +4,9 @@
 
 - **KPIs** from the KPI layer for the period, the previous period and the same period
   last year (see :mod:`storeops.reports.kpi_source`), with the change and whether the
-  change is good (the KPI's direction); a value is ``None`` where there is no data;
+  change is good (the KPI's direction); a value is ``None`` where there is no data.
+  A store report shows the KPIs kept per store (grain ``store_day``), a chain report
+  every KPI;
 - **daily and hourly traffic and sales** for the charts, from the store performance
   insight (:class:`~storeops.analytics.performance.StorePerformance` per local hour),
   summed per local day and per hour of the day;
@@ -29,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from storeops.analytics.performance import PerformanceQuery, StorePerformance
 from storeops.i18n import DEFAULT_LOCALE, LOCALES, gettext
 from storeops.reports.errors import ReportError
-from storeops.reports.kpi_source import KpiSource, KpiSpec, kpi_layer, roll_up
+from storeops.reports.kpi_source import KpiSource, kpi_layer, one_period
 from storeops.reports.periods import (
     DayRange,
     ReportKind,
@@ -201,34 +203,23 @@ def _stores(wh: Warehouse) -> pd.DataFrame:
     return wh.to_pandas(s.select("store_id", "name", "timezone").order_by("store_id"))
 
 
-def _kpi_rows(
-    source: KpiSource, wh: Warehouse, specs: list[KpiSpec], span: DayRange, store: str | None
-) -> pd.DataFrame:
-    frame = source.daily(
-        wh, [k.id for k in specs], date_from=span.start, date_to=span.end,
-        stores=[store] if store else None, chain=store is None,
-    )  # fmt: skip
-    if store is not None and not frame.empty:
-        frame = frame[frame["store_id"] == store]
-    return frame
-
-
 def _kpi_lines(
     source: KpiSource, wh: Warehouse, period: ReportPeriod, store: str | None, locale: str
 ) -> list[KpiLine]:
     specs = [k for k in source.catalog.values() if store is None or k.grain == "store_day"]
-    values: dict[str, dict[str, float | None]] = {}
+    scope = store or "*"
+    found: dict[str, dict[tuple[str, str], float | None]] = {}
     for name, span in (
         ("value", period.current), ("previous", period.previous), ("last_year", period.last_year)
     ):  # fmt: skip
-        rows = _kpi_rows(source, wh, specs, span, store)
-        values[name] = {
-            k.id: roll_up(k.kind, rows[rows["kpi"] == k.id] if not rows.empty else rows)
-            for k in specs
-        }
+        frame = source.values(
+            wh, [k.id for k in specs], grain=period.grain, date_from=span.start,
+            date_to=span.end, stores=[store] if store else None, chain=store is None,
+        )  # fmt: skip
+        found[name] = one_period(frame, span)
     lines = []
     for k in specs:
-        value, prev, ly = (values[n][k.id] for n in ("value", "previous", "last_year"))
+        value, prev, ly = (found[n].get((scope, k.id)) for n in ("value", "previous", "last_year"))
         lines.append(
             KpiLine(
                 kpi=k.id, name=k.name(locale), definition=k.definition(locale), unit=k.unit,
@@ -274,16 +265,14 @@ def _ranking(
     specs = [source.catalog[k] for k in RANKING_KPIS if k in source.catalog]
     if not specs:
         return [], []
-    rows = source.daily(
-        wh, [k.id for k in specs], date_from=period.current.start,
-        date_to=period.current.end, stores=None, chain=False,
+    span = period.current
+    frame = source.values(
+        wh, [k.id for k in specs], grain=period.grain, date_from=span.start,
+        date_to=span.end, stores=sorted(names), chain=False,
     )  # fmt: skip
-    rows = rows[rows["store_id"] != "*"] if not rows.empty else rows
-    table: list[tuple[str, dict[str, float | None]]] = []
-    for store_id, group in rows.groupby("store_id") if not rows.empty else []:
-        table.append(
-            (str(store_id), {k.id: roll_up(k.kind, group[group["kpi"] == k.id]) for k in specs})
-        )
+    found = one_period(frame, span)
+    stores = sorted({s for s, _k in found if s != "*"})
+    table = [(s, {k.id: found.get((s, k.id)) for k in specs}) for s in stores]
     first = specs[0]
     sign = -1 if first.direction == "up" else 1
     table.sort(key=lambda item: (item[1][first.id] is None, sign * (item[1][first.id] or 0)))

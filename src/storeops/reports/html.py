@@ -26,7 +26,7 @@ BROWSER_FONTS = (
 def _environment(locale: str) -> Environment:
     env = Environment(
         loader=PackageLoader("storeops.reports", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
+        autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
@@ -93,7 +93,7 @@ def render_html(data: ReportData, *, fonts: str = BROWSER_FONTS) -> str:
     css = f"html {{ font-family: {fonts}; }}\n{css}"
     levels = {"red": "Red", "yellow": "Yellow", "blue": "Blue", "info": "Info"}
     statuses = {"on_track": "On track", "behind": "Behind", "achieved": "Achieved"}
-    return env.get_template("report.html.j2").render(
+    return env.get_template("report.html").render(
         data=data,
         css=css,
         charts=charts(data, fonts),

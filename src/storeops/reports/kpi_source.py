@@ -1,11 +1,9 @@
 """Where a report's numbers come from: the KPI layer (``storeops.kpi``), behind a
-narrow interface so that a report never defines a metric itself.
+narrow interface so that a report never defines or rolls up a metric itself.
 
-A report asks for *daily* KPI rows (``kpi_values(..., grain="day")``) for each range
-it shows (the period, the previous period, last year's) and rolls them up with the
-KPI's own ``kind`` — the same rule the KPI layer uses for weeks and months (ratios as
-sum(numerator) / sum(denominator), sums as sums, levels as the last day's value) —
-because last year's comparable range need not start on a Monday or the 1st.
+Every range a report shows is one whole day, week or month
+(:mod:`storeops.reports.periods`), so one ``kpi_values(grain=...)`` call per range
+gives exactly one row per KPI (and store), rolled up by the KPI layer's own rules.
 """
 
 from __future__ import annotations
@@ -18,36 +16,44 @@ from typing import Any, Protocol
 import pandas as pd
 
 from storeops.reports.errors import ReportError
+from storeops.reports.periods import DayRange
 from storeops.warehouse import Warehouse
 
 
 class KpiSpec(Protocol):
     """What a report needs to know about one KPI (``storeops.kpi.Kpi``)."""
 
-    id: str
-    unit: str
-    grain: str
-    direction: str
-    kind: str
+    @property
+    def id(self) -> str: ...
 
-    def name(self, locale: str) -> str: ...
+    @property
+    def unit(self) -> str: ...
 
-    def definition(self, locale: str) -> str: ...
+    @property
+    def grain(self) -> str: ...
 
-    def format(self, value: float | None, locale: str) -> str: ...
+    @property
+    def direction(self) -> str: ...
+
+    def name(self, locale: str = ...) -> str: ...
+
+    def definition(self, locale: str = ...) -> str: ...
+
+    def format(self, value: float | None, locale: str = ...) -> str: ...
 
 
 class KpiSource(Protocol):
-    """The KPI catalog and its daily values."""
+    """The KPI catalog and its values per day, week or month."""
 
     @property
     def catalog(self) -> Mapping[str, KpiSpec]: ...
 
-    def daily(
+    def values(
         self,
         wh: Warehouse,
         kpi_ids: Sequence[str],
         *,
+        grain: str,
         date_from: date,
         date_to: date,
         stores: list[str] | None,
@@ -68,18 +74,19 @@ class KpiLayer:
         kpis: Mapping[str, KpiSpec] = self._module.KPIS
         return kpis
 
-    def daily(
+    def values(
         self,
         wh: Warehouse,
         kpi_ids: Sequence[str],
         *,
+        grain: str,
         date_from: date,
         date_to: date,
         stores: list[str] | None,
         chain: bool,
     ) -> pd.DataFrame:
         frame: pd.DataFrame = self._module.kpi_values(
-            wh, list(kpi_ids), grain="day", date_from=date_from, date_to=date_to,
+            wh, list(kpi_ids), grain=grain, date_from=date_from, date_to=date_to,
             stores=stores, chain=chain,
         )  # fmt: skip
         return frame
@@ -93,21 +100,19 @@ def kpi_layer() -> KpiSource:
         raise ReportError(
             f"reports need the KPI layer (storeops.kpi), which could not be imported: {exc}"
         ) from None
+    if not hasattr(module, "kpi_values"):
+        raise ReportError("this storeops.kpi has no kpi_values(); reports cannot read KPIs")
     return KpiLayer(module)
 
 
-def roll_up(kind: str, rows: pd.DataFrame) -> float | None:
-    """One value for a range of daily rows of one KPI (and one store or the chain)."""
-    if rows.empty:
-        return None
-    if kind == "ratio":
-        numerator = float(rows["numerator"].fillna(0).sum())
-        denominator = float(rows["denominator"].fillna(0).sum())
-        return numerator / denominator if denominator else None
-    if kind == "last":
-        known = rows.dropna(subset=["value"]).sort_values("period_start")
-        return None if known.empty else float(known["value"].iloc[-1])
-    if kind == "sum":
-        known = rows.dropna(subset=["numerator"])
-        return None if known.empty else float(known["numerator"].sum())
-    raise ReportError(f"KPI kind {kind!r} cannot be rolled up; expected ratio, sum or last")
+def one_period(frame: pd.DataFrame, span: DayRange) -> dict[tuple[str, str], float | None]:
+    """``(store_id, kpi) -> value`` of the row that starts the range (the KPI layer
+    answers one row per whole day, week or month)."""
+    if frame.empty:
+        return {}
+    starts = pd.to_datetime(frame["period_start"]).dt.date
+    rows = frame[starts == span.start]
+    out: dict[tuple[str, str], float | None] = {}
+    for store, kpi, value in zip(rows["store_id"], rows["kpi"], rows["value"], strict=True):
+        out[(str(store), str(kpi))] = None if pd.isna(value) else float(value)
+    return out

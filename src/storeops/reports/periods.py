@@ -5,10 +5,14 @@ week, a **monthly** one a calendar month. Each is compared with
 
 - the **previous period** of the same length (the day before, the week before, the
   month before), and
-- the **same period last year**: for days and weeks the comparable range of
+- the **same period last year**: for days the comparable day of
   :func:`storeops.analytics.retail_calendar.last_year_range` (364 days back, so
-  weekdays line up, or aligned on Spring Festival near it); for a month the same
-  calendar month a year earlier, as merchants compare months.
+  weekdays line up, or aligned on Spring Festival near it); for weeks the same shift
+  rounded to whole weeks, so last year's range is a Monday-to-Sunday week too; for a
+  month the same calendar month a year earlier, as merchants compare months.
+
+Every range is therefore one whole day, week or month, which the KPI layer rolls up
+exactly (``kpi_values(grain=...)``).
 
 Without a date a report covers the last *complete* period before today: yesterday,
 last week, last month.
@@ -46,6 +50,10 @@ class DayRange:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
+#: The KPI layer's grain for each kind of report.
+GRAINS: dict[str, str] = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
 @dataclass(frozen=True)
 class ReportPeriod:
     """A report's own days plus the two ranges it is compared with."""
@@ -54,6 +62,10 @@ class ReportPeriod:
     current: DayRange
     previous: DayRange
     last_year: DayRange
+
+    @property
+    def grain(self) -> str:
+        return GRAINS[self.kind]
 
     @property
     def key(self) -> str:
@@ -90,8 +102,11 @@ def period_for(kind: ReportKind, day: date) -> ReportPeriod:
         return ReportPeriod(kind, current, previous, last)
     else:  # pragma: no cover - guarded by the Literal and the CLI
         raise ValueError(f"unknown report kind {kind!r}; choose one of {', '.join(KINDS)}")
-    comparable = last_year_range(current.start, current.end)
-    return ReportPeriod(kind, current, previous, DayRange(comparable.date_from, comparable.date_to))
+    shift = last_year_range(current.start, current.end).shift_days
+    if kind == "weekly":
+        shift = round(shift / 7) * 7
+    back = timedelta(days=shift)
+    return ReportPeriod(kind, current, previous, DayRange(current.start - back, current.end - back))
 
 
 def last_complete_period(kind: ReportKind, today: date) -> ReportPeriod:

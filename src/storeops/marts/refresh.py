@@ -26,6 +26,7 @@ from storeops.errors import StoreOpsError
 from storeops.marts.dashboard_behaviour import build_behaviour_marts
 from storeops.marts.dashboard_customers import build_customer_marts
 from storeops.marts.dashboard_forecast import build_forecast_marts
+from storeops.marts.kpi_daily import build_kpi_mart
 from storeops.marts.traffic_daily import (
     build_store_performance_daily,
     build_traffic_daily,
@@ -83,11 +84,16 @@ def _zones(ws: Workspace, wh: Warehouse, a: date | None = None, b: date | None =
     return build_zone_daily(wh, a, b).rows
 
 
+def _kpi_daily(ws: Workspace, wh: Warehouse, a: date | None = None, b: date | None = None) -> int:
+    return build_kpi_mart(ws, a, b, wh=wh).rows
+
+
 #: The mart builds, in the order they run. Add a step with one line.
 MART_STEPS: tuple[MartStep, ...] = (
     MartStep("mart_traffic_daily", _traffic, _traffic),
     MartStep("mart_store_performance_daily", _performance, _performance),
     MartStep("mart_zone_daily", _zones, _zones),
+    MartStep("mart_kpi_daily", _kpi_daily, _kpi_daily),
     MartStep("dashboard_behaviour", build_behaviour_marts),
     MartStep("dashboard_customers", build_customer_marts),
     MartStep("forecast_and_staffing", build_forecast_marts),

@@ -1,0 +1,164 @@
+"""KPI values per day, week or month, per store or for the chain, from ``mart_kpi_daily``.
+
+Roll-ups are exact because the mart keeps numerators and denominators (see
+:mod:`storeops.kpi.catalog` for the kinds): a ratio over a month is Σ numerator /
+Σ denominator of its days, never a mean of daily ratios; a level (``last``) is the
+value of the period's last day with data. Weeks start on Monday (ISO), months on the
+1st; ``period_start`` is that day.
+
+``chain=True`` gives one row per period with ``store_id = "*"``: for KPIs with chain
+rows in the mart (customers counted once across stores and online channels) and no
+store filter, those rows; otherwise the stores' rows added up the same exact way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from storeops.errors import StoreOpsError
+from storeops.kpi.catalog import KPI_MART, KPIS, Kpi
+from storeops.kpi.compute import CHAIN
+from storeops.warehouse import Warehouse
+
+Period = Literal["day", "week", "month"]
+OUT_COLUMNS = ["store_id", "period_start", "kpi", "value", "numerator", "denominator"]
+
+
+class KpiError(StoreOpsError, ValueError):
+    """KPI values cannot be given as asked."""
+
+
+def require_kpis(kpi_ids: Sequence[str]) -> list[Kpi]:
+    unknown = [k for k in kpi_ids if k not in KPIS]
+    if unknown:
+        raise KpiError(
+            f"unknown KPI {', '.join(unknown)}; known: {', '.join(KPIS)} (see `storeops kpi list`)"
+        )
+    return [KPIS[k] for k in kpi_ids]
+
+
+def period_start(days: pd.Series, grain: Period) -> pd.Series:
+    ts = pd.to_datetime(days)
+    if grain == "week":
+        ts = ts - pd.to_timedelta(ts.dt.weekday, unit="D")
+    elif grain == "month":
+        ts = ts.dt.to_period("M").dt.start_time
+    elif grain != "day":
+        raise KpiError(f"grain {grain!r}: use day, week or month")
+    return ts.dt.date
+
+
+def _daily(
+    wh: Warehouse,
+    kpi_ids: Sequence[str],
+    date_from: date | None,
+    date_to: date | None,
+    stores: Sequence[str] | None,
+    chain_rows: bool,
+) -> pd.DataFrame:
+    if KPI_MART not in wh.con.list_tables():
+        raise KpiError(
+            f"{KPI_MART} is not built yet: run `storeops marts refresh` (or `storeops demo`)"
+        )
+    m = wh.mart(KPI_MART)
+    m = m.filter(m.kpi.isin(list(kpi_ids)))
+    if date_from is not None:
+        m = m.filter(m.day >= date_from)
+    if date_to is not None:
+        m = m.filter(m.day <= date_to)
+    if chain_rows:
+        m = m.filter(m.store_id == CHAIN)
+    elif stores is not None:
+        m = m.filter(m.store_id.isin(list(stores)))
+    else:
+        m = m.filter(m.store_id != CHAIN)
+    frame = wh.to_pandas(m.select("store_id", "day", "kpi", "numerator", "denominator"))
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def _value(kpi: Kpi, num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = kpi.scale * num / den
+    return np.where(den == 0, np.nan, out)
+
+
+def _roll(frame: pd.DataFrame, kpi: Kpi, keys: list[str]) -> pd.DataFrame:
+    """One row per ``keys`` (+ period_start) from daily rows of one KPI."""
+    if kpi.kind == "last":
+        # The last day with data per store and period, then stores combined.
+        frame = frame.sort_values("day")
+        frame = frame.groupby(["store_id", "period_start"], sort=False).tail(1)
+    agg = frame.groupby([*keys, "period_start"], sort=True)[["numerator", "denominator"]].sum()
+    agg = agg.reset_index()
+    if kpi.kind == "sum" or (kpi.kind == "last" and not kpi.level_ratio):
+        agg["denominator"] = 1.0
+    agg["value"] = _value(kpi, agg["numerator"].to_numpy(), agg["denominator"].to_numpy())
+    return agg.assign(kpi=kpi.id)
+
+
+def kpi_values(
+    wh: Warehouse,
+    kpi_ids: Sequence[str],
+    *,
+    grain: Period = "day",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    stores: Sequence[str] | None = None,
+    chain: bool = False,
+) -> pd.DataFrame:
+    """``store_id, period_start, kpi, value, numerator, denominator``, one row per store
+    (or ``"*"`` with ``chain``), period and KPI; NULL value where the denominator is 0."""
+    kpis = require_kpis(kpi_ids)
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise KpiError(f"--from {date_from} is after --to {date_to}; swap them")
+    out = []
+    for kpi in kpis:
+        # Chain-grain KPIs have chain rows only: they answer for the chain (never for
+        # a store filter); the others use their chain rows when the chain is asked.
+        own_chain = stores is None and (kpi.grain == "chain_day" or (chain and kpi.chain_rows))
+        if kpi.grain == "chain_day" and stores is not None:
+            continue
+        frame = _daily(wh, [kpi.id], date_from, date_to, stores, own_chain)
+        if frame.empty:
+            continue
+        frame["period_start"] = period_start(frame["day"], grain)
+        if chain:
+            frame["store_id"] = CHAIN
+        out.append(_roll(frame, kpi, ["store_id"]))
+    if not out:
+        return pd.DataFrame({c: [] for c in OUT_COLUMNS})
+    result = pd.concat(out, ignore_index=True)[OUT_COLUMNS]
+    result["value"] = result["value"].astype("float64")
+    return result.sort_values(["kpi", "store_id", "period_start"], ignore_index=True)
+
+
+def kpi_total(
+    wh: Warehouse,
+    kpi_id: str,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    store: str | None = None,
+) -> float | None:
+    """One KPI over a whole range for one store or (``store=None``) the chain."""
+    kpi = require_kpis([kpi_id])[0]
+    stores = None if store is None else [store]
+    frame = kpi_values(
+        wh, [kpi_id], grain="day", date_from=date_from, date_to=date_to,
+        stores=stores, chain=store is None,
+    )  # fmt: skip
+    if frame.empty:
+        return None
+    frame = frame.assign(day=frame["period_start"], period_start=date_from or date.min)
+    rolled = _roll(frame.assign(store_id=CHAIN if store is None else store), kpi, ["store_id"])
+    value = float(rolled["value"].iloc[0])
+    return None if np.isnan(value) else value
+
+
+__all__ = ["KpiError", "Period", "kpi_total", "kpi_values", "period_start"]

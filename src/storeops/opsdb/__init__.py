@@ -13,6 +13,8 @@ from sqlalchemy import Engine, create_engine, event
 
 from storeops.opsdb import (  # noqa: F401  (register their tables)
     access_tables,
+    alert_tables,
+    goal_tables,
     ledger_tables,
     pos_tables,
     promotion_tables,

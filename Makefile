@@ -1,5 +1,5 @@
 # storeops developer tasks. GNU make; every target creates .venv when it is missing.
-#   make demo   build the demo workspace and print the store-performance summary
+#   make demo   build the demo workspace, then serve its dashboard on 127.0.0.1:8000
 #   make test   ruff + mypy + the whole test suite (DuckDB and Spark backends)
 
 SHELL := bash
@@ -9,6 +9,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= demo-workspace
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
 # Test workers (pytest-xdist): each starts its own Spark JVM. On 2 cores, 2 workers with
 # --dist load took 143 s against 242 s serial (PYTEST_WORKERS=0 runs serially).
 PYTEST_WORKERS ?= 2
@@ -46,8 +48,11 @@ venv: $(RUNTIME_STAMP) ## Create .venv with the runtime dependencies
 
 dev: $(DEV_STAMP) ## Create .venv with the development dependencies
 
-demo: $(RUNTIME_STAMP) ## Build the demo workspace (demo-workspace/) and print its summary
+demo: $(RUNTIME_STAMP) ## Build the demo workspace, then serve its dashboard (Ctrl-C stops)
 	$(BIN)/storeops demo $(DEMO_DIR)
+	$(BIN)/storeops dashboard demo-logins -w $(DEMO_DIR) --url http://$(DEMO_HOST):$(DEMO_PORT)
+	@echo "Serving the dashboard on http://$(DEMO_HOST):$(DEMO_PORT)/ until you press Ctrl-C."
+	$(BIN)/storeops serve -w $(DEMO_DIR) --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 test: $(DEV_STAMP) ## ruff, mypy and the whole test suite (results in test-artifacts/)
 	@mkdir -p $(ARTIFACTS)

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "storeops.cli.churn_cmd",
     "storeops.cli.traffic_cmd",
     "storeops.cli.marts_cmd",
+    "storeops.cli.dashboard_cmd",
     "storeops.cli.kpi_cmd",
     "storeops.cli.zones_cmd",
     "storeops.cli.funnel_cmd",

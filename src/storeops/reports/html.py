@@ -37,7 +37,7 @@ def _environment(locale: str) -> Environment:
 
 def _pct(change: float | None) -> str:
     if change is None:
-        return "–"
+        return "—"
     return f"{change:+.1%}"
 
 

@@ -56,12 +56,19 @@ class BuiltReport:
         }  # fmt: skip
 
 
+def safe_scope(store_id: str | None) -> str:
+    """A store id as it appears in file names (``chain`` for the whole chain)."""
+    if store_id is None:
+        return "chain"
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in store_id)
+    return "store_chain" if safe == "chain" else safe
+
+
 def report_filename(data: ReportData) -> str:
     """``daily-S001-2026-10-31-zh_CN.pdf``, ``weekly-chain-2026-W44-en.xlsx`` …"""
     request = data.request
-    scope = request.store_id or "chain"
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scope)
-    return f"{request.kind}-{safe}-{data.period.key}-{request.locale}.{request.format}"
+    scope = safe_scope(request.store_id)
+    return f"{request.kind}-{scope}-{data.period.key}-{request.locale}.{request.format}"
 
 
 def build_report(

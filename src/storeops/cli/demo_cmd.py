@@ -29,6 +29,7 @@ from storeops.cli.common import (
 )
 from storeops.demo import DemoConfig, build_demo
 from storeops.errors import ConfigError
+from storeops.goals.demo import seed_demo_goals
 from storeops.marts.refresh import refresh_marts
 from storeops.warehouse import Warehouse
 
@@ -134,6 +135,11 @@ def demo(
         # Every registered mart: what the dashboard, reports, goals and alerts read.
         marts = refresh_marts(ws, progress=not quiet, wh=wh)
         marts_seconds = time.perf_counter() - marts_started
+        engine = ws.ops_engine()
+        try:  # a few chain and store goals, so the dashboard shows pacing
+            goals = seed_demo_goals(engine, wh, cfg.end_date)
+        finally:
+            engine.dispose()
     truth = build.generated.truth
     quarantined = sum(int(load["quarantined"]) for load in build.loads)
     if as_json:
@@ -152,6 +158,7 @@ def demo(
                 "loads": build.loads,
                 "marts": [m.to_dict() for m in marts],
                 "marts_seconds": round(marts_seconds, 2),
+                "goals": [g.to_dict() for g in goals],
                 "summary": [r.to_dict() for r in rows],
             }
         )

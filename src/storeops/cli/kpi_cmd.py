@@ -21,7 +21,7 @@ from storeops.cli.common import (
 )
 from storeops.i18n import normalize_locale
 from storeops.kpi import KPIS, KpiError, kpi_values
-from storeops.kpi.values import Period, require_kpis
+from storeops.kpi.values import Period, require_kpis, value_rows
 
 kpi_app = typer.Typer(help="KPI catalog and values.", no_args_is_help=True)
 
@@ -56,7 +56,11 @@ def list_kpis(lang: LangOption = "zh_CN", as_json: JsonOption = False) -> None:
         title="KPI catalog" if en else "指标目录",
     )
     for k in KPIS.values():
-        good = ("↑ up" if en else "↑ 越高越好") if k.direction == "up" else ("↓ down" if en else "↓ 越低越好")
+        good = (
+            ("↑ up" if en else "↑ 越高越好")
+            if k.direction == "up"
+            else ("↓ down" if en else "↓ 越低越好")
+        )
         table.add_row(k.id, k.name(locale), k.unit, k.kind, good, k.definition(locale))
     console.print(table)
 
@@ -86,32 +90,22 @@ def values(
         frame = kpi_values(
             wh, kpis, grain=period, date_from=start, date_to=end, stores=store or None, chain=chain
         )
-    rows = [
-        {
-            "store_id": r.store_id,
-            "period_start": r.period_start.isoformat(),
-            "kpi": r.kpi,
-            "value": None if r.value != r.value else float(r.value),
-            "numerator": float(r.numerator),
-            "denominator": float(r.denominator),
-        }
-        for r in frame.itertuples(index=False)
-    ]
+    rows = value_rows(frame)
     if as_json:
-        print_json(rows)
+        print_json([r.to_dict() for r in rows])
         return
     locale = normalize_locale(lang)
     by_id = {k.id: k for k in catalog}
     table = Table("store", "period", "KPI", "value", "numerator", "denominator")
     for r in rows:
-        k = by_id[str(r["kpi"])]
+        k = by_id[r.kpi]
         table.add_row(
-            str(r["store_id"]),
-            str(r["period_start"]),
+            r.store_id,
+            r.period_start.isoformat(),
             k.name(locale),
-            k.format(r["value"], locale),  # type: ignore[arg-type]
-            f"{r['numerator']:,.0f}",
-            f"{r['denominator']:,.2f}".rstrip("0").rstrip("."),
+            k.format(r.value, locale),
+            f"{r.numerator:,.0f}",
+            f"{r.denominator:,.2f}".rstrip("0").rstrip("."),
         )
     if not rows:
         console.print("no values in range (run `storeops marts refresh` after importing data)")

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "storeops.cli.marts_cmd",
     "storeops.cli.dashboard_cmd",
     "storeops.cli.kpi_cmd",
+    "storeops.cli.goals_cmd",
     "storeops.cli.zones_cmd",
     "storeops.cli.funnel_cmd",
     "storeops.cli.retention_cmd",

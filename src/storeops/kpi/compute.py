@@ -140,7 +140,10 @@ def _coverage_deltas(t: ir.Table, window_days: int, second: bool) -> ir.Table:
     w = ibis.window(group_by=[t.store_id, t.customer_id], order_by=[t.ts, t.order_id])
     span = ibis.interval(days=window_days)
     t = t.mutate(prev_day=t.day.lag().over(w), next_day=t.day.lead().over(w))
+    if second:  # the first order of a customer starts no "twice" interval
+        t = t.filter(t.prev_day.notnull())
     reach = (t.prev_day + span) if second else (t.day + span)
+    # LEAST skips NULLs on DuckDB and Spark alike; the coalesce says so explicitly.
     end = ibis.least(reach, t.next_day.coalesce(reach))
     iv = t.select("store_id", start=t.day, end=end.cast("date"))
     iv = iv.filter(iv.end > iv.start)

@@ -14,8 +14,9 @@ store filter, those rows; otherwise the stores' rows added up the same exact way
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,41 @@ from storeops.warehouse import Warehouse
 
 Period = Literal["day", "week", "month"]
 OUT_COLUMNS = ["store_id", "period_start", "kpi", "value", "numerator", "denominator"]
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """One row of :func:`kpi_values`, typed."""
+
+    store_id: str
+    period_start: date
+    kpi: str
+    value: float | None
+    numerator: float
+    denominator: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["period_start"] = self.period_start.isoformat()
+        return out
+
+
+def value_rows(frame: pd.DataFrame) -> list[KpiValue]:
+    """The rows of a :func:`kpi_values` frame as :class:`KpiValue` (NaN → None)."""
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        value = float(rec["value"])
+        out.append(
+            KpiValue(
+                store_id=str(rec["store_id"]),
+                period_start=date.fromisoformat(str(rec["period_start"])[:10]),
+                kpi=str(rec["kpi"]),
+                value=None if np.isnan(value) else value,
+                numerator=float(rec["numerator"]),
+                denominator=float(rec["denominator"]),
+            )
+        )
+    return out
 
 
 class KpiError(StoreOpsError, ValueError):
@@ -161,4 +197,12 @@ def kpi_total(
     return None if np.isnan(value) else value
 
 
-__all__ = ["KpiError", "Period", "kpi_total", "kpi_values", "period_start"]
+__all__ = [
+    "KpiError",
+    "KpiValue",
+    "Period",
+    "kpi_total",
+    "kpi_values",
+    "period_start",
+    "value_rows",
+]

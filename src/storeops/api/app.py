@@ -28,6 +28,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "storeops.api.routes.pos",
     "storeops.api.routes.members",
     "storeops.dashboard.routes",
+    "storeops.api.routes.alerts",
 )
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from storeops.alerts.demo import seed_demo_alerts
 from storeops.analytics.store_summary import (
     StoreSummary,
     StoreSummaryError,
@@ -140,6 +141,7 @@ def demo(
             goals = seed_demo_goals(engine, wh, cfg.end_date)
         finally:
             engine.dispose()
+        seed_demo_alerts(ws, wh)  # demo alert rules; the last 4 weeks evaluated
     truth = build.generated.truth
     quarantined = sum(int(load["quarantined"]) for load in build.loads)
     if as_json:

@@ -46,6 +46,8 @@ COMMAND_MODULES = (
     "storeops.cli.pos_cmd",
     "storeops.cli.privacy_cmd",
     "storeops.cli.loyalty_cmd",
+    "storeops.cli.channels_cmd",
+    "storeops.cli.alerts_cmd",
 )
 
 for module_name in COMMAND_MODULES:

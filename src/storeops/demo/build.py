@@ -27,6 +27,12 @@ from storeops.demo import events as ev_mod
 from storeops.demo import orders as ord_mod
 from storeops.demo import products as prod_mod
 from storeops.demo import wifi as wifi_mod
+from storeops.demo.anomalies import (
+    PlantedAnomaly,
+    conversion_factors,
+    planted_anomalies,
+    truth_records,
+)
 from storeops.demo.calendar import Calendar
 from storeops.demo.community import simulate_community
 from storeops.demo.config import DemoConfig
@@ -249,11 +255,12 @@ def generate_sources(cfg: DemoConfig, sources: Path, *, step: Step = _noop) -> G
     add("customers", path, customers.table.num_rows + malformed["customers"])
 
     step("people counters")
+    planted = planted_anomalies(cfg, cal, stores)
     traffic = []
     counter_dir = sources / "traffic_counts"
     write_text(COUNTER_MAPPING.format(tz=tz), counter_dir / "mapping.toml")
     for i, store in enumerate(stores):
-        st = simulate_store_traffic(cfg, cal, store, i)
+        st = simulate_store_traffic(cfg, cal, store, i, planted)
         traffic.append(st)
         t = st.table.rename_columns(
             ["site_code", "door", "start_time", "duration_s", "count_in", "count_out", "passing"]
@@ -280,7 +287,8 @@ def generate_sources(cfg: DemoConfig, sources: Path, *, step: Step = _noop) -> G
     entries = np.vstack([x.entries_per_day for x in traffic])
 
     step("orders")
-    sales = simulate_sales(cfg, cal, stores, entries, customers, catalogue)
+    factors = conversion_factors(planted, len(stores), cfg.days)
+    sales = simulate_sales(cfg, cal, stores, entries, customers, catalogue, factors)
     o = sales.orders
     store_mask = pc.equal(o["channel"], "store")
     pos = o.filter(store_mask)
@@ -526,6 +534,7 @@ def generate_sources(cfg: DemoConfig, sources: Path, *, step: Step = _noop) -> G
         duplicates,
         rows,
     )
+    truth.anomalies = _anomaly_truth(planted, stores, traffic, sales, cfg.days)
     write_parquet(_customer_truth(customers), sources / CUSTOMER_TRUTH_FILE)
     truth.files = {
         str(p.relative_to(sources)): _sha256(p)
@@ -536,6 +545,19 @@ def generate_sources(cfg: DemoConfig, sources: Path, *, step: Step = _noop) -> G
     return GeneratedDemo(
         sources=sources, truth=truth, files=files, seconds=time.perf_counter() - t0
     )
+
+
+def _anomaly_truth(
+    planted: list[PlantedAnomaly], stores: list[Any], traffic: list[Any], sales: Any, days: int
+) -> list[dict[str, Any]]:
+    """The planted anomalies with the counted entries and store transactions of their
+    store-days, as the imported data has them."""
+    # Counter rows are laid out (days, entrances, minutes) per store.
+    counted = np.vstack([t.table["ins"].to_numpy().reshape(days, -1).sum(axis=1) for t in traffic])
+    store_tx = (sales.channel == 0) & np.isin(sales.status, SALE_STATUSES)
+    tx = np.zeros((len(stores), days), dtype=np.int64)
+    np.add.at(tx, (sales.store[store_tx], sales.day[store_tx]), 1)
+    return truth_records(planted, [s.store_id for s in stores], counted, tx)
 
 
 def _customer_truth(c: cust_mod.Customers) -> pa.Table:

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from storeops.demo._util import day_number, local_seconds_to_ts, rng_for
+from storeops.demo.anomalies import PlantedAnomaly, silence_counters
 from storeops.demo.calendar import WEEKDAY_TRAFFIC, Calendar, store_hour_shares
 from storeops.demo.config import DemoConfig
 from storeops.demo.stores import StoreProfile
@@ -30,8 +31,14 @@ def minute_shares(cfg: DemoConfig) -> np.ndarray:
 
 
 def simulate_store_traffic(
-    cfg: DemoConfig, cal: Calendar, store: StoreProfile, store_index: int
+    cfg: DemoConfig,
+    cal: Calendar,
+    store: StoreProfile,
+    store_index: int,
+    planted: list[PlantedAnomaly] | None = None,
 ) -> StoreTraffic:
+    """``planted`` counter outages zero the readings, not the visitors: the daily
+    totals for the sales side (``entries_per_day``) are the people who really came."""
     rng = rng_for(cfg.seed, 10, store_index)
     days = len(cal.dates)
     noise = rng.lognormal(-(DAY_NOISE_SIGMA**2) / 2, DAY_NOISE_SIGMA, days)
@@ -53,6 +60,8 @@ def simulate_store_traffic(
     outs = np.zeros_like(ins)
     outs[:, :, lag:] = ins[:, :, : n_min - lag]
     outs[:, :, -1] += ins[:, :, n_min - lag :].sum(axis=2)
+    visitors = ins.sum(axis=(1, 2))
+    silence_counters((ins, outs, passers), planted or [], store_index, cfg.open_hour)
 
     day0 = day_number(cal.dates[0])
     day_idx = np.arange(days, dtype=np.int64)
@@ -74,4 +83,4 @@ def simulate_store_traffic(
             "passers_by": pa.array(passers.ravel().astype(np.int64)),
         }
     )
-    return StoreTraffic(table=table, entries_per_day=ins.sum(axis=(1, 2)))
+    return StoreTraffic(table=table, entries_per_day=visitors)

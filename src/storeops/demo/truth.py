@@ -58,6 +58,9 @@ class DemoTruth:
     rows_written: dict[str, int]
     #: SHA-256 of every source file, by path relative to the sources folder.
     files: dict[str, str] = field(default_factory=dict)
+    #: Anomalies planted for the alert rules (demo/anomalies.py): kind, store, day,
+    #: the KPIs they move and the realised counts of their store-days.
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
 
     def store(self, store_id: str) -> StoreTruth:
         for s in self.stores:

@@ -1,18 +1,23 @@
 """POS commits per second and their latency, on PostgreSQL and on SQLite.
 
-    .venv/bin/python bench/bench_pos_commit.py [--seconds 20] [--connections 16] [--db both]
+    .venv/bin/python bench/bench_pos_commit.py [--seconds 20] [--connections 16]
+        [--db both] [--workers 2] [--pg-setting name=value ...]
 
-For each database: a fresh workspace whose ops database is a throwaway PostgreSQL
-server (initdb in a temporary folder, as in the tests) or the default SQLite file;
-500 members with stored value and points; a threshold promotion (满200减40) that
-every basket reaches. `storeops serve` (uvicorn, one worker, the real app: API-key
-authentication, store scope, the promotions quote, then one transaction with the
-offers' records, points paid, stored value spent, points earned and the feed row) runs
-in a subprocess; a second process keeps ``--connections`` keep-alive connections busy
-(closed loop), each commit with its own Idempotency-Key and order id and a random
-member paying part with points and stored value. Reports commits/s and latency
-p50/p99/max, checks every answer was 200 and that the ledger's trial balance is 0.
-The machine's load average is printed with the figures: the CPU may be shared.
+For each database: a fresh workspace whose ops database is a PostgreSQL server of the
+benchmark's own (initdb in a temporary folder; durable: ``fsync`` and
+``synchronous_commit`` on, plus any ``--pg-setting``) or the default SQLite file; 500
+members with stored value and points; a threshold promotion (满200减40) that every
+basket reaches. `storeops serve --workers N` (uvicorn, the real app: API-key
+authentication, store scope, then one transaction with the promotions' quote and
+records, points paid, stored value spent, points earned and the feed row) runs in a
+subprocess; this process keeps ``--connections`` keep-alive connections busy (closed
+loop, asyncio on raw sockets: a few tens of microseconds of CPU per request), each
+commit with its own Idempotency-Key and order id and a random member paying part with
+points and stored value. Reports commits/s and latency p50/p99/max, checks every
+answer was 200 and that the ledger's trial balance is 0, and where the CPU went: CPU
+milliseconds per commit of the server processes, of PostgreSQL and of this load
+generator (CPU time over the run / commits). The machine's load average is printed
+with the figures: the CPU may be shared.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import asyncio
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.postgres_server starts the throwaway PostgreSQL
 sys.path.insert(0, str(ROOT / "bench"))
 
-from serving import storeops_serve  # noqa: E402
+from serving import storeops_serve, throwaway_postgres, tree_cpu  # noqa: E402
 
 MEMBERS = 500
 
 
-def _prepare(root: Path, db: str) -> tuple[str, Any]:
+def _prepare(root: Path, db: str, pg_url: str | None) -> tuple[str, Any]:
     from storeops.access import create_key
     from storeops.loyalty import PointsLedger, StoredValue, enrol
     from storeops.promotions.model import make_program
@@ -47,12 +54,9 @@ def _prepare(root: Path, db: str) -> tuple[str, Any]:
     from storeops.workspace import init_workspace, open_workspace
 
     init_workspace(root)
-    if db == "postgresql":
-        from tests.postgres_server import fresh_database
-
-        url = fresh_database(f"bench_pos_{os.getpid()}")
+    if pg_url is not None:
         with (root / "storeops.toml").open("a", encoding="utf-8") as fh:
-            fh.write(f'ops_database_url = "{url}"\n')
+            fh.write(f'ops_database_url = "{pg_url}"\n')
     ws = open_workspace(root)
     engine = ws.ops_engine()
     points, sv = PointsLedger(engine), StoredValue(engine, bonuses=())
@@ -83,45 +87,92 @@ def _body(order: str, rng: random.Random) -> bytes:
     ).encode()
 
 
-async def _drive(port: int, api_key: str, seconds: float, conns: int, tag: str) -> dict[str, Any]:
+class _Till:
+    """One keep-alive connection sending commits."""
+
+    def __init__(self, port: int, api_key: str, tag: str, seed: int) -> None:
+        self.port, self.api_key, self.tag = port, api_key, tag
+        self.rng = random.Random(seed)
+
+    async def open(self) -> _Till:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def commit(self, n: int) -> tuple[int, bytes]:
+        body = _body(f"{self.tag}{n}", self.rng)
+        head = (
+            "POST /api/pos/commit HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Authorization: Bearer {self.api_key}\r\nIdempotency-Key: {self.tag}-{n:010d}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        answer = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in answer.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return int(answer[9:12]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def _drive(
+    port: int, api_key: str, seconds: float, conns: int, tag: str, rate: float | None = None
+) -> dict[str, Any]:
+    """Closed loop (each connection sends its next commit when the last one is
+    answered) or, with ``rate``, open loop: commits due at a fixed rate, each sent on
+    the next free connection, its latency counted from when it was due (waiting for a
+    connection included, so a slow server cannot hide its backlog)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors: list[str] = []
+    tills = [await _Till(port, api_key, tag, i).open() for i in range(conns)]
+
+    def record(status: int, payload: bytes, started: float) -> None:
+        latencies.append(time.perf_counter() - started)
+        statuses[status] = statuses.get(status, 0) + 1
+        if status != 200 and len(errors) < 3:
+            errors.append(payload.decode(errors="replace")[:300])
+
     counter = iter(range(10**9))
-    stop = time.perf_counter() + seconds
-
-    async def connection(worker: int) -> None:
-        rng = random.Random(worker)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.perf_counter() < stop:
-            n = next(counter)
-            body = _body(f"{tag}{n}", rng)
-            head = (
-                "POST /api/pos/commit HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                "Content-Type: application/json\r\n"
-                f"Authorization: Bearer {api_key}\r\nIdempotency-Key: {tag}-{n:010d}\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            )
-            started = time.perf_counter()
-            writer.write(head.encode() + body)
-            answer = await reader.readuntil(b"\r\n\r\n")
-            status = int(answer[9:12])
-            length = 0
-            for line in answer.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            payload = await reader.readexactly(length)
-            if status != 200 and len(errors) < 3:
-                errors.append(payload.decode(errors="replace")[:300])
-            latencies.append(time.perf_counter() - started)
-            statuses[status] = statuses.get(status, 0) + 1
-        writer.close()
-
     t0 = time.perf_counter()
-    await asyncio.gather(*(connection(i) for i in range(conns)))
+    if rate is None:
+        stop = t0 + seconds
+
+        async def loop(till: _Till) -> None:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                record(*await till.commit(next(counter)), started)
+
+        await asyncio.gather(*(loop(t) for t in tills))
+    else:
+        free: asyncio.Queue[_Till] = asyncio.Queue()
+        for till in tills:
+            free.put_nowait(till)
+
+        async def one(n: int, due: float) -> None:
+            till = await free.get()
+            try:
+                record(*await till.commit(n), due)
+            finally:
+                free.put_nowait(till)
+
+        pending = []
+        for n in range(int(seconds * rate)):
+            due = t0 + n / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            pending.append(asyncio.create_task(one(next(counter), due)))
+        await asyncio.gather(*pending)
     wall = time.perf_counter() - t0
+    for till in tills:
+        till.close()
     lat = sorted(latencies)
     return {
+        "mode": "closed loop" if rate is None else f"open loop at {rate:g}/s",
         "commits": len(lat),
         "commits_per_s": round(len(lat) / wall, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
@@ -132,22 +183,62 @@ async def _drive(port: int, api_key: str, seconds: float, conns: int, tag: str) 
     }
 
 
-def run(db: str, seconds: float, conns: int) -> dict[str, Any]:
+def run(
+    db: str,
+    seconds: float,
+    conns: int,
+    workers: int,
+    pg_settings: list[str],
+    rate: float | None = None,
+) -> dict[str, Any]:
+    with ExitStack() as stack:
+        pg_url, pg_pid = None, None
+        if db == "postgresql":
+            pg_url, pg_pid = stack.enter_context(throwaway_postgres(pg_settings))
+        root = Path(tempfile.mkdtemp(prefix=f"bench-pos-{db}-"))
+        stack.callback(shutil.rmtree, root, ignore_errors=True)
+        return _measure(root, db, pg_url, pg_pid, seconds, conns, workers, rate)
+    raise AssertionError("unreachable")
+
+
+def _measure(
+    root: Path,
+    db: str,
+    pg_url: str | None,
+    pg_pid: int | None,
+    seconds: float,
+    conns: int,
+    workers: int,
+    rate: float | None,
+) -> dict[str, Any]:
     from storeops.loyalty import trial_balance
 
-    root = Path(tempfile.mkdtemp(prefix=f"bench-pos-{db}-"))
-    try:
-        api_key, engine = _prepare(root, db)
-        with storeops_serve(root) as server:
-            port = server.port  # type: ignore[attr-defined]
-            asyncio.run(_drive(port, api_key, 2, 2, "warm"))
-            result = asyncio.run(_drive(port, api_key, seconds, conns, "run"))
-        result["trial_balance"] = trial_balance(engine)
-        result["db"] = db
-        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
-        return result
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    api_key, engine = _prepare(root, db, pg_url)
+    engine.dispose()
+    with storeops_serve(root, workers=workers) as server:
+        port = server.port  # type: ignore[attr-defined]
+        asyncio.run(_drive(port, api_key, 3, conns, "warm"))
+        before = _cpu(server.pid, pg_pid)
+        result = asyncio.run(_drive(port, api_key, seconds, conns, "run", rate))
+        after = _cpu(server.pid, pg_pid)
+        load = [round(x, 2) for x in os.getloadavg()]
+    n = result["commits"]
+    result["cpu_ms_per_commit"] = {
+        k: round((after[k] - before[k]) * 1000 / n, 2) for k in after if n
+    }
+    result["trial_balance"] = trial_balance(engine)
+    result.update(db=db, workers=workers, connections=conns, load_average=load)
+    engine.dispose()
+    return result
+
+
+def _cpu(server_pid: int, pg_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far: server processes, PostgreSQL, this load generator."""
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    used = {"server": tree_cpu(server_pid), "generator": mine.ru_utime + mine.ru_stime}
+    if pg_pid is not None:
+        used["postgresql"] = tree_cpu(pg_pid)
+    return used
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,16 +246,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=2, help="storeops serve --workers")
+    parser.add_argument(
+        "--rate", type=float, default=None,
+        help="open loop: commits per second to send (default: closed loop, as fast as answered)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the benchmark's server (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     dbs = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     for db in dbs:
-        r = run(db, args.seconds, args.connections)
+        r = run(db, args.seconds, args.connections, args.workers, args.pg_setting, args.rate)
         print(json.dumps(r))
         ok = set(r["statuses"]) == {200} and all(v == 0 for v in r["trial_balance"].values())
         print(
-            f"{db}: {r['commits_per_s']} commits/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"{db} ({r['mode']}): {r['commits_per_s']} commits/s, p50 {r['p50_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, "
             f"max {r['max_ms']} ms over {r['commits']} commits; all 200 and balanced: {ok}; "
-            f"load {r['load_average']}"
+            f"CPU ms/commit {r['cpu_ms_per_commit']}; {r['workers']} worker(s), "
+            f"{r['connections']} connections; load {r['load_average']}"
         )
         if not ok:
             raise SystemExit(f"{db}: some commits failed or the ledger does not balance")

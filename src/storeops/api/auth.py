@@ -5,13 +5,20 @@
 **403** without the permission. Object-level checks inside handlers raise
 :class:`~storeops.access.NotVisibleError` for another store's object, which the
 handlers installed by :func:`install_error_handlers` answer **404** — the same answer
-as for an object that does not exist. The collector's ``/v1`` routes keep Segment's
-own write-key authentication.
+as for an object that does not exist.
+
+A verified key is remembered by the serving process for :data:`KEY_CACHE_SECONDS`
+(a till sends hundreds of requests a minute; each lookup cost a database round trip).
+So a key revoked with ``storeops apikeys revoke`` stops working within that many
+seconds in every process; unknown and revoked keys are never remembered. The
+collector's ``/v1`` routes keep Segment's own write-key authentication.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -43,12 +50,52 @@ OpsEngineDep = Annotated[Engine, Depends(get_ops_engine)]
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+#: How long a verified key is trusted without asking the database again (module doc).
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_SIZE = 1_000
+
+
+class _KeyCache:
+    """Verified keys of one app: SHA-256 of the key -> (principal, valid until)."""
+
+    def __init__(self, seconds: float = KEY_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._known: dict[bytes, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, engine: Engine, key: str) -> Principal | None:
+        digest = hashlib.sha256(key.encode()).digest()
+        now = time.monotonic()
+        found = self._known.get(digest)
+        if found is not None and found[1] > now:
+            return found[0]
+        principal = verify_key(engine, key)
+        with self._lock:
+            if principal is None:
+                self._known.pop(digest, None)
+            else:
+                if len(self._known) >= _KEY_CACHE_SIZE:
+                    self._known.clear()
+                self._known[digest] = (principal, now + self.seconds)
+        return principal
+
+
+def _key_cache(request: Request) -> _KeyCache:
+    cache: _KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if cache is None:
+        with _engine_lock:
+            cache = getattr(request.app.state, "key_cache", None)
+            if cache is None:
+                cache = request.app.state.key_cache = _KeyCache()
+    return cache
+
+
 def get_principal(request: Request, engine: OpsEngineDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "send an API key: Authorization: Bearer <key>", _CHALLENGE)
-    principal = verify_key(engine, token.strip())
+    principal = _key_cache(request).principal(engine, token.strip())
     if principal is None:
         raise HTTPException(401, "unknown or revoked API key", _CHALLENGE)
     return principal

@@ -1,18 +1,73 @@
-"""``storeops serve``: the API (with the collector) and its scheduler, under uvicorn."""
+"""``storeops serve``: the API (with the collector) and its scheduler, under uvicorn.
+
+With ``--workers N`` uvicorn runs N processes, each with the whole app (they share the
+listening socket). Background jobs (the spool load, the POS export, ...) must run
+once, not N times: the worker that holds the exclusive lock on ``serve-jobs.lock`` in
+the workspace runs them (:func:`served_app`), the others only serve requests. When
+that worker stops, the lock goes with it and the worker started in its place takes
+it over. The collector's spool writer runs in every worker (each writes segments of
+its own).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import fcntl
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
 from storeops.cli.common import WorkspaceOption, handle_errors, workspace_from
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+#: The workspace a worker process serves (set by ``storeops serve --workers N``).
+WORKSPACE_ENV = "STOREOPS_SERVE_WORKSPACE"
+JOBS_LOCK = "serve-jobs.lock"
+_held: list[BinaryIO] = []  # the lock file, open for the life of the worker
+
+
+def owns_background_jobs(root: Path) -> bool:
+    """Take the workspace's jobs lock if no other process holds it; True when taken
+    (by this call or before, in this process)."""
+    if _held:
+        return True
+    fh = (root / JOBS_LOCK).open("ab")  # held until the process exits
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return False
+    _held.append(fh)
+    return True
+
+
+def served_app() -> FastAPI:
+    """The app of one ``storeops serve --workers N`` worker (a uvicorn factory): the
+    workspace from ``$STOREOPS_SERVE_WORKSPACE``; background jobs only in the worker
+    that holds the jobs lock."""
+    from storeops.api import create_app
+    from storeops.workspace import open_workspace
+
+    ws = open_workspace(os.environ[WORKSPACE_ENV])
+    return create_app(ws, background_jobs=owns_background_jobs(ws.root))
 
 
 @handle_errors
 def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (one per CPU core is a good start); background jobs "
+            "run in one of them.",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costly at collector rates).")
@@ -25,8 +80,17 @@ def serve_command(
 
     from storeops.api import create_app
 
-    app = create_app(workspace_from(workspace))
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    ws = workspace_from(workspace)
+    if workers == 1:
+        app = create_app(ws)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        return
+    ws.ops_engine().dispose()  # migrate once here, not in N workers at the same time
+    os.environ[WORKSPACE_ENV] = str(ws.root)
+    uvicorn.run(
+        "storeops.cli.serve_cmd:served_app", factory=True, workers=workers, host=host,
+        port=port, log_level=log_level, access_log=access_log,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

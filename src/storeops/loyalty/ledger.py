@@ -8,6 +8,13 @@ different request raises :class:`IdempotencyConflictError`. Two concurrent reque
 with one key serialize on the unique index: the second waits for the first to commit
 and then replays its answer (or proceeds when the first rolled back).
 
+**In flight.** With ``exclusive=True`` (the POS commit and refund) a request whose key
+another transaction is still working on raises :class:`InFlightError` at once instead
+of waiting for it. On PostgreSQL the ``ledger_txns`` insert takes a transaction-level
+advisory lock on the key's hash in the same statement, so this holds across
+processes (``storeops serve --workers N``); elsewhere (SQLite has one writer at a
+time) the second request waits for the first and replays its answer.
+
 **Balances.** :func:`post` appends entries that sum to 0 and moves the cached
 balance of member accounts with a conditional update (``balance + amount >= 0``), so
 concurrent spends can never overdraw: under READ COMMITTED the second update waits
@@ -24,7 +31,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storeops.errors import StoreOpsError
@@ -55,6 +62,61 @@ class UnknownMemberError(LedgerError, LookupError):
     """No member with that id."""
 
 
+class InFlightError(StoreOpsError, RuntimeError):
+    """The same idempotency key is being processed right now (HTTP 409)."""
+
+
+# Statements on the hot path of every operation, built once: SQLAlchemy then skips
+# building the expression and its cache key on each call (~40 us per statement).
+_acct = ledger_accounts.c
+_INSERT_TXN = insert(ledger_txns).returning(ledger_txns.c.txn_id)
+_TXN_COLUMNS = ("kind", "idempotency_key", "request_hash", "member_id", "reference", "created_at")
+_txn_values = [bindparam(c, type_=ledger_txns.c[c].type) for c in _TXN_COLUMNS]
+#: PostgreSQL: the insert only when this transaction gets the key's advisory lock (held
+#: to its end); no row back means another transaction is working on the key.
+_INSERT_TXN_EXCLUSIVE = (
+    insert(ledger_txns)
+    .from_select(
+        _TXN_COLUMNS,
+        select(*_txn_values).where(
+            func.pg_try_advisory_xact_lock(func.hashtextextended(_txn_values[1], 0))
+        ),
+    )
+    .returning(ledger_txns.c.txn_id)
+)
+_SET_RESULT = (
+    update(ledger_txns)
+    .where(ledger_txns.c.txn_id == bindparam("txn"))
+    .values(result=bindparam("answer", type_=ledger_txns.c.result.type))
+)
+_CREDIT = (
+    update(ledger_accounts)
+    .where(_acct.account_id == bindparam("acc"))
+    .values(balance=_acct.balance + bindparam("amount", type_=_acct.balance.type))
+    .returning(_acct.balance)
+)
+#: A debit moves the balance only when it stays >= 0 (the no-overdraft condition).
+_DEBIT = _CREDIT.where(_acct.balance + bindparam("amount", type_=_acct.balance.type) >= 0)
+_entry_inserts: dict[int, Any] = {}
+
+
+def _insert_entries(count: int) -> Any:
+    """``INSERT … VALUES (…), (…)`` for ``count`` entries: one statement for the
+    server to run, where an executemany runs one per row."""
+    stmt = _entry_inserts.get(count)
+    if stmt is None:
+        rows = [
+            {c: bindparam(f"{c}_{i}", type_=ledger_entries.c[c].type) for c in _ENTRY_COLUMNS}
+            for i in range(count)
+        ]
+        stmt = _entry_inserts.setdefault(count, insert(ledger_entries).values(rows))
+    return stmt
+
+
+_ENTRY_COLUMNS = ("txn_id", "account_id", "amount")
+_BALANCE = select(_acct.balance).where(_acct.account_id == bindparam("acc"))
+
+
 def request_hash(kind: str, payload: dict[str, Any]) -> str:
     body = json.dumps({"kind": kind, **payload}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
@@ -76,29 +138,34 @@ def run_once(
     member_id: str | None = None,
     reference: str | None = None,
     at: datetime | None = None,
+    exclusive: bool = False,
 ) -> dict[str, Any]:
-    """Run ``work(con, txn_id)`` once for ``key`` and return its (stored) answer."""
+    """Run ``work(con, txn_id)`` once for ``key`` and return its (stored) answer;
+    ``exclusive``: refuse a key in flight (module doc)."""
     if not key or len(key) > 160:
         raise LedgerError("an idempotency key of 1 to 160 characters is required")
     digest = request_hash(kind, payload)
+    row = {
+        "kind": kind,
+        "idempotency_key": key,
+        "request_hash": digest,
+        "member_id": member_id,
+        "reference": reference,
+        "created_at": at or utcnow(),
+    }
     try:
         with engine.begin() as con:
-            txn_id = con.execute(
-                insert(ledger_txns)
-                .values(
-                    kind=kind,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    member_id=member_id,
-                    reference=reference,
-                    created_at=at or utcnow(),
-                )
-                .returning(ledger_txns.c.txn_id)
-            ).scalar_one()
+            if exclusive and con.dialect.name == "postgresql":
+                txn_id = con.execute(_INSERT_TXN_EXCLUSIVE, row).scalar_one_or_none()
+                if txn_id is None:
+                    raise InFlightError(
+                        f"a request with Idempotency-Key {key!r} is still being processed; "
+                        "retry the same request with the same key in a moment"
+                    )
+            else:
+                txn_id = con.execute(_INSERT_TXN, row).scalar_one()
             result = _normalised({"txn_id": txn_id, **work(con, txn_id)})
-            con.execute(
-                update(ledger_txns).where(ledger_txns.c.txn_id == txn_id).values(result=result)
-            )
+            con.execute(_SET_RESULT, {"txn": txn_id, "answer": result})
             return result
     except IntegrityError:
         stored = _stored(engine, key)
@@ -171,17 +238,24 @@ def require_member(con: Connection, member_id: str) -> None:
         raise UnknownMemberError(f"no member {member_id!r}; enrol the member first")
 
 
+Entries = list[dict[str, int]]
+
+
 def post(
     con: Connection,
     txn_id: int,
     lines: Iterable[tuple[int, int, bool]],
     *,
     insufficient: str = "not enough balance",
+    entries: Entries | None = None,
 ) -> dict[int, int]:
     """Append entries ``(account_id, amount, is_member_account)`` summing to 0; the
     member accounts' new balances.
 
     Member accounts move first, in account order, with the no-overdraft condition.
+    With ``entries`` the entry rows are added to that list instead of written: a caller
+    composing several steps writes them all at once with :func:`write_entries` before
+    its transaction ends (balances move here either way).
     """
     rows = [(acc, amt, mem) for acc, amt, mem in lines if amt != 0]
     if sum(amt for _, amt, _ in rows) != 0:
@@ -190,22 +264,29 @@ def post(
     for acc, amt, mem in sorted(rows, key=lambda r: (not r[2], r[0])):
         if not mem:
             continue
-        acct = ledger_accounts.c
-        stmt = update(ledger_accounts).where(acct.account_id == acc)
-        if amt < 0:
-            stmt = stmt.where(acct.balance + amt >= 0)
         new = con.execute(
-            stmt.values(balance=acct.balance + amt).returning(acct.balance)
+            _DEBIT if amt < 0 else _CREDIT, {"acc": acc, "amount": amt}
         ).scalar_one_or_none()
         if new is None:
             raise InsufficientBalanceError(insufficient)
         balances[acc] = int(new)
-    if rows:
-        con.execute(
-            insert(ledger_entries),
-            [{"txn_id": txn_id, "account_id": acc, "amount": amt} for acc, amt, _ in rows],
-        )
+    made = [{"txn_id": txn_id, "account_id": acc, "amount": amt} for acc, amt, _ in rows]
+    if entries is not None:
+        entries.extend(made)
+    else:
+        write_entries(con, made)
     return balances
+
+
+def write_entries(con: Connection, entries: Entries) -> None:
+    """Write entry rows collected by :func:`post` (one statement for all of them)."""
+    if not entries:
+        return
+    if len(entries) > 50:  # e.g. a bulk job: rows as an executemany
+        con.execute(insert(ledger_entries), entries)
+        return
+    params = {f"{c}_{i}": row[c] for i, row in enumerate(entries) for c in _ENTRY_COLUMNS}
+    con.execute(_insert_entries(len(entries)), params)
 
 
 def require_positive(value: int, what: str) -> None:
@@ -223,10 +304,7 @@ def lock_balance(con: Connection, account: int) -> int:
 
 
 def balance(con: Connection, account: int) -> int:
-    value = con.execute(
-        select(ledger_accounts.c.balance).where(ledger_accounts.c.account_id == account)
-    ).scalar_one()
-    return int(value)
+    return int(con.execute(_BALANCE, {"acc": account}).scalar_one())
 
 
 def entries_sum(con: Connection, account: int) -> int:

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, insert, select, update
 
 from storeops.loyalty.ledger import (
     AssetBook,
+    Entries,
     InsufficientBalanceError,
     LedgerError,
     balance,
@@ -55,6 +56,37 @@ SYSTEM_PURPOSES = ("issued", "redeemed", "clawback", "expired")
 POS_REFUND = "pos_refund"
 REFUND_KINDS = (CLAWBACK, POS_REFUND)
 
+# Statements of the POS commit's path, built once (see storeops.loyalty.ledger).
+_lots = point_lots.c
+_INSERT_LOT = insert(point_lots).returning(_lots.lot_id)
+_TAKE = (
+    update(point_lots)
+    .where(_lots.lot_id == bindparam("lot"), _lots.remaining >= bindparam("taken"))
+    .values(remaining=_lots.remaining - bindparam("taken"))
+)
+_INSERT_LOT_USE = insert(point_lot_uses)
+#: A member's unexpired lots with points left, earliest expiry first.
+_LIVE_LOTS = (
+    select(_lots.lot_id, _lots.remaining)
+    .where(
+        _lots.member_id == bindparam("member"),
+        _lots.remaining > 0,
+        _lots.expires_at > bindparam("now", type_=_lots.expires_at.type),
+    )
+    .order_by(_lots.expires_at, _lots.lot_id)
+)
+#: The whole redemption from the first live lot, when it has enough (the usual case):
+#: one statement instead of reading the lots first. No row back: it has not.
+_TAKE_FROM_FIRST = (
+    update(point_lots)
+    .where(
+        _lots.lot_id == _LIVE_LOTS.with_only_columns(_lots.lot_id).limit(1).scalar_subquery(),
+        _lots.remaining >= bindparam("taken"),
+    )
+    .values(remaining=_lots.remaining - bindparam("taken"))
+    .returning(_lots.lot_id)
+)
+
 
 @dataclass(frozen=True)
 class PointsPolicy:
@@ -75,24 +107,33 @@ class PointsLedger(AssetBook):
 
     # -- steps inside a caller's transaction (the POS commit composes them) ----------
     def earn_in(
-        self, con: Connection, txn_id: int, member_id: str, points: int, when: datetime
+        self,
+        con: Connection,
+        txn_id: int,
+        member_id: str,
+        points: int,
+        when: datetime,
+        *,
+        entries: Entries | None = None,
     ) -> dict[str, Any]:
-        """Credit ``points`` as a new lot inside transaction ``txn_id``."""
+        """Credit ``points`` as a new lot inside transaction ``txn_id`` (``entries``:
+        see :func:`~storeops.loyalty.ledger.post`)."""
         require_positive(points, "points to earn")
         member_acc, issued = self._account_in(con, member_id), self._system("issued")
         expires = when + timedelta(days=self.policy.expiry_days)
-        new = post(con, txn_id, [(member_acc, points, True), (issued, -points, False)])
+        new = post(
+            con, txn_id, [(member_acc, points, True), (issued, -points, False)], entries=entries
+        )
         lot = con.execute(
-            insert(point_lots)
-            .values(
-                member_id=member_id,
-                txn_id=txn_id,
-                points=points,
-                remaining=points,
-                earned_at=when,
-                expires_at=expires,
-            )
-            .returning(point_lots.c.lot_id)
+            _INSERT_LOT,
+            {
+                "member_id": member_id,
+                "txn_id": txn_id,
+                "points": points,
+                "remaining": points,
+                "earned_at": when,
+                "expires_at": expires,
+            },
         ).scalar_one()
         return {
             "member_id": member_id,
@@ -103,7 +144,14 @@ class PointsLedger(AssetBook):
         }
 
     def redeem_in(
-        self, con: Connection, txn_id: int, member_id: str, points: int, when: datetime
+        self,
+        con: Connection,
+        txn_id: int,
+        member_id: str,
+        points: int,
+        when: datetime,
+        *,
+        entries: Entries | None = None,
     ) -> dict[str, Any]:
         """Take ``points`` from unexpired lots inside transaction ``txn_id``."""
         require_positive(points, "points to redeem")
@@ -113,6 +161,7 @@ class PointsLedger(AssetBook):
             txn_id,
             [(member_acc, -points, True), (redeemed, points, False)],
             insufficient=f"member {member_id} has fewer than {points} points",
+            entries=entries,
         )
         taken = _consume(con, txn_id, member_id, points, when)
         if taken < points:
@@ -272,15 +321,10 @@ class PointsLedger(AssetBook):
 
 
 def _take(con: Connection, txn_id: int, lot_id: int, points: int) -> None:
-    lots = point_lots.c
-    done = con.execute(
-        update(point_lots)
-        .where(lots.lot_id == lot_id, lots.remaining >= points)
-        .values(remaining=lots.remaining - points)
-    ).rowcount
+    done = con.execute(_TAKE, {"lot": lot_id, "taken": points}).rowcount
     if done != 1:
         raise LedgerError(f"lot {lot_id} changed underneath transaction {txn_id}")
-    con.execute(insert(point_lot_uses).values(txn_id=txn_id, lot_id=lot_id, points=points))
+    con.execute(_INSERT_LOT_USE, {"txn_id": txn_id, "lot_id": lot_id, "points": points})
 
 
 def _consume(
@@ -294,14 +338,23 @@ def _consume(
     """Take up to ``points`` from the member's lots (unexpired at ``now`` when given),
     ``prefer_lot`` first, then earliest expiry; returns the points taken."""
     lots = point_lots.c
-    query = select(lots.lot_id, lots.remaining).where(
-        lots.member_id == member_id, lots.remaining > 0
-    )
-    if now is not None:
-        query = query.where(lots.expires_at > now)
-    first = case((lots.lot_id == prefer_lot, 0), else_=1) if prefer_lot is not None else None
-    order = [first] if first is not None else []
-    rows = con.execute(query.order_by(*order, lots.expires_at, lots.lot_id)).all()
+    if now is not None and prefer_lot is None:  # a redemption: the common case
+        first_lot = con.execute(
+            _TAKE_FROM_FIRST, {"member": member_id, "now": now, "taken": points}
+        ).scalar_one_or_none()
+        if first_lot is not None:
+            con.execute(_INSERT_LOT_USE, {"txn_id": txn_id, "lot_id": first_lot, "points": points})
+            return points
+        rows = con.execute(_LIVE_LOTS, {"member": member_id, "now": now}).all()
+    else:
+        query = select(lots.lot_id, lots.remaining).where(
+            lots.member_id == member_id, lots.remaining > 0
+        )
+        if now is not None:
+            query = query.where(lots.expires_at > now)
+        first = case((lots.lot_id == prefer_lot, 0), else_=1) if prefer_lot is not None else None
+        order = [first] if first is not None else []
+        rows = con.execute(query.order_by(*order, lots.expires_at, lots.lot_id)).all()
     taken = 0
     for lot_id, remaining in rows:
         if taken >= points:

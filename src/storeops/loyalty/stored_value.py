@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from storeops.loyalty.ledger import (
     AssetBook,
+    Entries,
     LedgerError,
     lock_balance,
     post,
@@ -98,9 +99,16 @@ class StoredValue(AssetBook):
         )  # fmt: skip
 
     def spend_in(
-        self, con: Connection, txn_id: int, member_id: str, amount_fen: int
+        self,
+        con: Connection,
+        txn_id: int,
+        member_id: str,
+        amount_fen: int,
+        *,
+        entries: Entries | None = None,
     ) -> dict[str, Any]:
-        """Pay ``amount_fen`` inside transaction ``txn_id`` (the POS commit composes it)."""
+        """Pay ``amount_fen`` inside transaction ``txn_id`` (the POS commit composes it;
+        ``entries``: see :func:`~storeops.loyalty.ledger.post`)."""
         require_positive(amount_fen, "spend amount (fen)")
         member_acc, spent = self._account_in(con, member_id), self._system("spent")
         new = post(
@@ -108,6 +116,7 @@ class StoredValue(AssetBook):
             txn_id,
             [(member_acc, -amount_fen, True), (spent, amount_fen, False)],
             insufficient=f"stored value of member {member_id} is below {amount_fen} fen",
+            entries=entries,
         )
         return {"member_id": member_id, "amount_fen": amount_fen, "balance_fen": new[member_acc]}
 

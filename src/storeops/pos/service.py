@@ -31,12 +31,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storeops.errors import StoreOpsError
 from storeops.loyalty.earn_rules import EarnRules, points_for
-from storeops.loyalty.ledger import balance, member_account, run_once
+from storeops.loyalty.ledger import (
+    Entries,
+    InFlightError,
+    balance,
+    member_account,
+    run_once,
+    write_entries,
+)
 from storeops.loyalty.points import POS_REFUND, PointsLedger, PointsPolicy
 from storeops.loyalty.stored_value import StoredValue
 from storeops.opsdb import audit, utcnow
@@ -45,18 +52,20 @@ from storeops.opsdb.pos_tables import pos_feed
 from storeops.pos.guard import CouponGuard
 from storeops.pos.schemas import CommitRequest, QuoteRequest, RefundRequest
 from storeops.promotions.errors import CouponNotFoundError
+from storeops.promotions.pricing import Quote
 from storeops.promotions.service import PromotionService
 
 COMMIT = "pos_commit"
 FEN_PER_POINT = 1
 
+_MEMBER = select(members.c.tier, members.c.customer_id).where(
+    members.c.member_id == bindparam("member")
+)
+_INSERT_FEED = insert(pos_feed)
+
 
 class PosError(StoreOpsError, ValueError):
     """A till request cannot be carried out as sent (HTTP 422)."""
-
-
-class InFlightError(StoreOpsError, RuntimeError):
-    """The same idempotency key is being processed right now (HTTP 409)."""
 
 
 class OrderExistsError(PosError):
@@ -97,15 +106,25 @@ class PosService:
                 self._inflight.discard(key)
 
     @staticmethod
-    def _tier(con: Connection, member_id: str | None) -> str:
+    def _member(con: Connection, member_id: str | None) -> tuple[str, str | None]:
+        """The member's tier and pseudonymous customer id (if linked)."""
         if member_id is None:
-            return "standard"
-        tier = con.execute(
-            select(members.c.tier).where(members.c.member_id == member_id)
-        ).scalar_one_or_none()
-        if tier is None:
+            return "standard", None
+        row = con.execute(_MEMBER, {"member": member_id}).first()
+        if row is None:
             raise PosError(f"no member {member_id!r}; enrol them or sell without a member")
-        return str(tier)
+        return str(row.tier), row.customer_id
+
+    @classmethod
+    def _tier(cls, con: Connection, member_id: str | None) -> str:
+        return cls._member(con, member_id)[0]
+
+    def _unknown_code(self, caller: str) -> None:
+        """Count an unknown coupon code against ``caller``; audit a lockout."""
+        if self.guard.failed(caller):
+            with self.engine.begin() as con:
+                audit(con, actor=caller, action="coupon.guessing_lockout", target=caller,
+                      detail={"lockout_seconds": self.guard.lockout})  # fmt: skip
 
     def _check_value(self, req: QuoteRequest, total_fen: int) -> int:
         if req.member_id is None and (req.points_to_use or req.stored_value_fen):
@@ -128,10 +147,7 @@ class PosService:
                 basket, customer_id=req.member_id, codes=req.coupon_codes, at=when
             )
         except CouponNotFoundError:
-            if self.guard.failed(caller):
-                with self.engine.begin() as con:
-                    audit(con, actor=caller, action="coupon.guessing_lockout", target=caller,
-                          detail={"lockout_seconds": self.guard.lockout})  # fmt: skip
+            self._unknown_code(caller)
             raise
 
     def quote(
@@ -171,43 +187,48 @@ class PosService:
     ) -> dict[str, Any]:
         when = at or utcnow()
         basket = req.basket(order_id=req.order_id)
-        # Priced outside the transaction for the per-line amounts the points earn needs;
-        # the commit re-prices inside it and refuses if anything changed in between.
-        preview = self._priced(req, basket, caller, when)
+        if req.coupon_codes:
+            self.guard.check(caller)
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            tier = self._tier(con, req.member_id)
-            promo = self.promotions.commit_in(
-                con, txn_id, basket, customer_id=req.member_id, codes=req.coupon_codes, at=when
+            # Order of the steps: reads, then the member's balances, then the shared
+            # rows last (a program's counters, which every order with its offer
+            # updates), so that they stay locked for as short a time as possible.
+            tier, customer_id = self._member(con, req.member_id)
+            priced = self.promotions.price_in(
+                con, basket, customer_id=req.member_id, codes=req.coupon_codes, at=when
             )
-            total = int(promo["total_fen"])
-            if total != preview.total_fen:
-                raise PosError("prices or offers changed while committing; quote again")
+            q = priced.quote
+            total = q.total_fen
             points_fen = self._check_value(req, total)
             member = req.member_id
-            out: dict[str, Any] = {"order_id": req.order_id, "promotions": promo}
+            out: dict[str, Any] = {"order_id": req.order_id, "promotions": None}
+            entries: Entries = []  # the ledger entries of all steps, written at once
             if member is not None and req.points_to_use:
                 out["points_paid"] = self.points.redeem_in(
-                    con, txn_id, member, req.points_to_use, when
+                    con, txn_id, member, req.points_to_use, when, entries=entries
                 )
             if member is not None and req.stored_value_fen:
                 out["stored_value"] = self.stored_value.spend_in(
-                    con, txn_id, member, req.stored_value_fen
+                    con, txn_id, member, req.stored_value_fen, entries=entries
                 )
             earned = 0
             if member is not None:
                 earned = points_for(
-                    preview.paid_lines(), tier=tier, rules=self.earn_rules,
+                    q.paid_lines(), tier=tier, rules=self.earn_rules,
                     points_paid_fen=points_fen, stored_value_paid_fen=req.stored_value_fen,
-                    promotion_multiplier=preview.points_multiplier,
+                    promotion_multiplier=q.points_multiplier,
                 )  # fmt: skip
                 if earned:
-                    out["points_earned"] = self.points.earn_in(con, txn_id, member, earned, when)
+                    out["points_earned"] = self.points.earn_in(
+                        con, txn_id, member, earned, when, entries=entries
+                    )
+            write_entries(con, entries)
             payable = total - points_fen - req.stored_value_fen
             out.update(
                 {
-                    "gross_fen": preview.gross_fen,
-                    "discount_fen": int(promo["discount_fen"]),
+                    "gross_fen": q.gross_fen,
+                    "discount_fen": q.discount_fen,
                     "total_fen": total,
                     "points_fen": points_fen,
                     "stored_value_fen": req.stored_value_fen,
@@ -215,15 +236,21 @@ class PosService:
                     "points_to_earn": earned,
                 }
             )
-            self._feed_order(con, req, preview, out, when)
+            self._feed_order(con, req, q, customer_id, out, when)
+            out["promotions"] = self.promotions.record_in(
+                con, txn_id, priced, basket, customer_id=req.member_id, at=when
+            )
             return out
 
         with self._claim(key):
             try:
                 return run_once(
                     self.engine, kind=COMMIT, key=key, payload=req.model_dump(), work=work,
-                    member_id=req.member_id, reference=req.order_id, at=when,
+                    member_id=req.member_id, reference=req.order_id, at=when, exclusive=True,
                 )  # fmt: skip
+            except CouponNotFoundError:
+                self._unknown_code(caller)
+                raise
             except IntegrityError:
                 if self._fed(req.order_id):
                     raise OrderExistsError(
@@ -250,14 +277,16 @@ class PosService:
 
     @staticmethod
     def _feed_order(
-        con: Connection, req: CommitRequest, preview: Any, out: dict[str, Any], when: datetime
+        con: Connection,
+        req: CommitRequest,
+        q: Quote,
+        customer_id: str | None,
+        out: dict[str, Any],
+        when: datetime,
     ) -> None:
-        customer_id = None
-        if req.member_id is not None:  # the member's pseudonymous customer id, if linked
-            customer_id = con.execute(
-                select(members.c.customer_id).where(members.c.member_id == req.member_id)
-            ).scalar_one_or_none()
-        codes = [r.get("coupon_code") for r in out["promotions"]["redemptions"]]
+        """The order's row in the warehouse feed (``customer_id``: the member's
+        pseudonymous customer id, if linked)."""
+        codes = [a.coupon_code for a in q.applied]
         order = {
             "order_id": req.order_id,
             "store_id": req.store_id,
@@ -281,14 +310,15 @@ class PosService:
                 "discount_fen": ln.discount_fen,
                 "amount_fen": ln.net_fen,
             }
-            for i, ln in enumerate(preview.lines, start=1)
+            for i, ln in enumerate(q.lines, start=1)
         ]
         con.execute(
-            insert(pos_feed).values(
-                kind="order",
-                reference=req.order_id,
-                store_id=req.store_id,
-                rows={
+            _INSERT_FEED,
+            {
+                "kind": "order",
+                "reference": req.order_id,
+                "store_id": req.store_id,
+                "rows": {
                     "orders": [order],
                     "order_lines": lines,
                     "value": {
@@ -297,8 +327,8 @@ class PosService:
                         "stored_value_fen": out["stored_value_fen"],
                     },
                 },
-                created_at=when,
-            )
+                "created_at": when,
+            },
         )
 
     # -- refund -------------------------------------------------------------------------
@@ -386,7 +416,7 @@ class PosService:
                 return run_once(
                     self.engine, kind=POS_REFUND, key=key, payload=req.model_dump(),
                     work=work, member_id=self._order_member(req.order_id),
-                    reference=req.order_id, at=when,
+                    reference=req.order_id, at=when, exclusive=True,
                 )  # fmt: skip
             except IntegrityError:
                 if self._fed(f"refund:{req.refund_id}"):

@@ -30,11 +30,12 @@ amount back to the program and the customer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storeops.loyalty.ledger import run_once
@@ -80,6 +81,79 @@ MAX_BATCH = 100_000
 LIMIT_REASONS = frozenset({"budget_exhausted", "customer_limit_reached", "customer_required"})
 
 P, C, R, U = promotion_programs.c, coupons.c, coupon_redemptions.c, promotion_usage.c
+
+# Statements of every quote and order commit, built once (SQLAlchemy then skips building
+# each expression and its cache key per call).
+_AT = bindparam("at", type_=P.starts_at.type)
+_ACTIVE_AT = (
+    P.status == "active",
+    or_(P.starts_at.is_(None), P.starts_at <= _AT),
+    or_(P.ends_at.is_(None), P.ends_at > _AT),
+)
+_ACTIVE = select(promotion_programs).where(*_ACTIVE_AT)
+_USAGE = select(U.program_id, U.uses).where(U.customer_id == bindparam("customer"))
+#: The active programs with the customer's uses of each (one statement for both).
+_ACTIVE_WITH_USAGE = (
+    select(promotion_programs, U.uses.label("customer_uses"))
+    .select_from(
+        promotion_programs.outerjoin(
+            promotion_usage,
+            and_(U.program_id == P.program_id, U.customer_id == bindparam("customer")),
+        )
+    )
+    .where(*_ACTIVE_AT)
+)
+_COUPON_ID = select(C.coupon_id).where(C.code == bindparam("code"))
+_FLIP = (
+    update(coupons)
+    .where(C.coupon_id == bindparam("coupon"), C.status == "issued")
+    .values(status="redeemed")
+)
+_INSERT_REDEMPTION = insert(coupon_redemptions).returning(R.redemption_id)
+_LINK = (
+    update(coupons)
+    .where(C.coupon_id == bindparam("coupon"))
+    .values(redemption_id=bindparam("redemption"))
+)
+_DISCOUNT = bindparam("discount", type_=P.spent_fen.type)
+#: One more use of a program, within its total uses and budget.
+_COUNT_USE = (
+    update(promotion_programs)
+    .where(
+        P.program_id == bindparam("program"),
+        or_(P.max_uses.is_(None), P.uses < P.max_uses),
+        or_(P.budget_fen.is_(None), P.spent_fen + _DISCOUNT <= P.budget_fen),
+    )
+    .values(uses=P.uses + 1, spent_fen=P.spent_fen + _DISCOUNT)
+)
+_usage_upserts: dict[tuple[str, bool], Any] = {}
+
+
+def _usage_upsert(dialect: str, limited: bool) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE`` counting one use of a program by a customer,
+    refused (no row returned) at the limit; one statement instead of insert + update."""
+    key = (dialect, limited)
+    stmt = _usage_upserts.get(key)
+    if stmt is None:
+        made = (postgresql if dialect == "postgresql" else sqlite).insert(promotion_usage)
+        made = made.values(
+            program_id=bindparam("program"), customer_id=bindparam("customer"), uses=1
+        )
+        where = U.uses < bindparam("limit", type_=U.uses.type) if limited else None
+        stmt = made.on_conflict_do_update(
+            index_elements=[U.program_id, U.customer_id], set_={"uses": U.uses + 1}, where=where
+        ).returning(U.uses)
+        _usage_upserts[key] = stmt
+    return stmt
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    """A quote read inside an order's transaction, with the per-customer limit of each
+    program it priced (what recording its offers checks)."""
+
+    quote: Quote
+    limits: Mapping[str, int | None]
 
 
 def _program_from_row(row: Any) -> Program:
@@ -238,20 +312,14 @@ class PromotionService:
 
     @staticmethod
     def _active(con: Connection, at: datetime) -> list[Program]:
-        rows = con.execute(
-            select(promotion_programs).where(
-                P.status == "active",
-                or_(P.starts_at.is_(None), P.starts_at <= at),
-                or_(P.ends_at.is_(None), P.ends_at > at),
-            )
-        ).all()
+        rows = con.execute(_ACTIVE, {"at": at}).all()
         return [_program_from_row(r) for r in rows]
 
     @staticmethod
     def _customer(con: Connection, customer_id: str | None) -> Customer:
         if customer_id is None:
             return Customer()
-        rows = con.execute(select(U.program_id, U.uses).where(U.customer_id == customer_id)).all()
+        rows = con.execute(_USAGE, {"customer": customer_id}).all()
         return Customer(customer_id, {str(p): int(n) for p, n in rows})
 
     # -- coupons ------------------------------------------------------------------------
@@ -440,18 +508,37 @@ class PromotionService:
         codes: Sequence[str],
         at: datetime,
     ) -> Quote:
+        return self._priced(con, basket, customer_id, codes, at)[0]
+
+    def _priced(
+        self,
+        con: Connection,
+        basket: Basket,
+        customer_id: str | None,
+        codes: Sequence[str],
+        at: datetime,
+    ) -> tuple[Quote, dict[str, Program]]:
+        """The quote and the programs it was priced with."""
         normal = sorted({codelib.normalise(c) for c in codes})
         rows = con.execute(select(coupons).where(C.code.in_(normal))).all() if normal else []
         found = [_coupon_from_row(r) for r in rows]
         missing = set(normal) - {c.code for c in found}
         if missing:
             raise CouponNotFoundError(f"no coupon {sorted(missing)[0]!r}")
-        programs = {p.program_id: p for p in self._active(con, at)}
-        for c in found:  # a coupon's own program, even paused or ended (its reason shows)
-            if c.program_id not in programs:
-                programs[c.program_id] = self._program(con, c.program_id)
-        customer = self._customer(con, customer_id)
-        return quote(basket, customer, programs.values(), found, at)
+        customer = Customer()
+        if customer_id is None:
+            programs = {p.program_id: p for p in self._active(con, at)}
+        else:
+            rows = con.execute(_ACTIVE_WITH_USAGE, {"at": at, "customer": customer_id}).all()
+            programs = {r.program_id: _program_from_row(r) for r in rows}
+            uses = {str(r.program_id): int(r.customer_uses or 0) for r in rows}
+            customer = Customer(customer_id, uses)
+        own = [c.program_id for c in found if c.program_id not in programs]
+        for program_id in own:  # a coupon's own program, even paused or ended (its reason shows)
+            programs[program_id] = self._program(con, program_id)
+        if own and customer_id is not None:
+            customer = self._customer(con, customer_id)
+        return quote(basket, customer, programs.values(), found, at), programs
 
     # -- redemption ---------------------------------------------------------------------
     def redeem(
@@ -476,11 +563,12 @@ class PromotionService:
         basket = Basket(basket.lines, basket.store_id, basket.channel, order_id)
 
         def work(con: Connection, txn_id: int) -> dict[str, Any]:
-            q = self._quote(con, basket, customer_id, [normal], when)
+            q, programs = self._priced(con, basket, customer_id, [normal], when)
             mine = [a for a in q.applied if a.coupon_code == normal]
             if not mine:
                 self._refuse(q, normal)
-            [done] = self._record(con, txn_id, mine, basket, customer_id, when)
+            limits = {pid: p.per_customer_limit for pid, p in programs.items()}
+            [done] = self._record(con, txn_id, mine, limits, basket, customer_id, when)
             return {**done, "total_fen": q.total_fen}
 
         payload = {
@@ -550,14 +638,47 @@ class PromotionService:
         """:meth:`commit_order`'s work inside the caller's ``run_once`` transaction, for a
         POS commit that applies coupons, stored value and points together or not at all.
         ``basket.order_id`` is required."""
+        priced = self.price_in(con, basket, customer_id=customer_id, codes=codes, at=at)
+        return self.record_in(con, txn_id, priced, basket, customer_id=customer_id, at=at)
+
+    def price_in(
+        self,
+        con: Connection,
+        basket: Basket,
+        *,
+        customer_id: str | None,
+        codes: Sequence[str],
+        at: datetime,
+    ) -> PricedOrder:
+        """The first half of :meth:`commit_in`: the quote of ``basket`` read in the
+        caller's transaction, refused unless every code given applies. A caller that
+        needs the quote before recording (the POS commit) calls the halves itself."""
         if not basket.order_id:
             raise PromotionError("the basket needs its order_id to be committed")
         normal = sorted({codelib.normalise(c) for c in codes})
-        q = self._quote(con, basket, customer_id, normal, at)
+        q, programs = self._priced(con, basket, customer_id, normal, at)
         for code in normal:
             if not any(a.coupon_code == code for a in q.applied):
                 self._refuse(q, code)
-        done = self._record(con, txn_id, list(q.applied), basket, customer_id, at)
+        return PricedOrder(q, {pid: p.per_customer_limit for pid, p in programs.items()})
+
+    def record_in(
+        self,
+        con: Connection,
+        txn_id: int,
+        priced: PricedOrder,
+        basket: Basket,
+        *,
+        customer_id: str | None,
+        at: datetime,
+    ) -> dict[str, Any]:
+        """The second half of :meth:`commit_in`: record the offers priced by
+        :meth:`price_in` in the same transaction. Its last statements count the uses on
+        the programs' rows, so those shared rows stay locked only briefly."""
+        q = priced.quote
+        done = self._record(
+            con, txn_id, list(q.applied), priced.limits, basket, customer_id, at
+        )
         return {
             "order_id": basket.order_id,
             "customer_id": customer_id,
@@ -586,51 +707,46 @@ class PromotionService:
         con: Connection,
         txn_id: int,
         offers: Sequence[AppliedOffer],
+        limits: Mapping[str, int | None],
         basket: Basket,
         customer_id: str | None,
         when: datetime,
     ) -> list[dict[str, Any]]:
-        """Flip the coupons, count the uses, write one redemption per offer.
+        """Flip the coupons, write one redemption per offer, count the uses.
 
         Rows are locked in one global order — coupons by code, then per program (by id)
         the customer's usage and the program's counters — as :meth:`_void_rows` does, so
-        concurrent commits and voids cannot deadlock."""
+        concurrent commits and voids cannot deadlock. The new redemption rows lock
+        nothing anyone else waits for, so they come before the counters: a program's
+        row, which every order with its offer updates, is held from its update to the
+        end of the transaction only."""
         coupon_ids: dict[str, int] = {}
         for code in sorted(a.coupon_code for a in offers if a.coupon_code):
-            coupon_id = con.execute(select(C.coupon_id).where(C.code == code)).scalar_one()
+            coupon_id = con.execute(_COUPON_ID, {"code": code}).scalar_one()
             # The single-use guard: only one transaction can flip issued → redeemed.
-            flipped = con.execute(
-                update(coupons)
-                .where(C.coupon_id == coupon_id, C.status == "issued")
-                .values(status="redeemed")
-            ).rowcount
+            flipped = con.execute(_FLIP, {"coupon": coupon_id}).rowcount
             if flipped != 1:
                 raise CouponAlreadyRedeemedError(f"coupon {code} was redeemed already")
             coupon_ids[code] = int(coupon_id)
-        for offer in sorted(offers, key=lambda a: a.program_id):
-            self._claim(con, offer.program_id, customer_id, offer.discount_fen)
         out = []
         for offer in offers:
             coupon_id = coupon_ids.get(offer.coupon_code or "")
             rid = con.execute(
-                insert(coupon_redemptions)
-                .values(
-                    coupon_id=coupon_id,
-                    program_id=offer.program_id,
-                    customer_id=customer_id,
-                    order_id=basket.order_id,
-                    store_id=basket.store_id,
-                    channel=basket.channel,
-                    discount_fen=offer.discount_fen,
-                    redeemed_at=when,
-                    txn_id=txn_id,
-                )
-                .returning(R.redemption_id)
+                _INSERT_REDEMPTION,
+                {
+                    "coupon_id": coupon_id,
+                    "program_id": offer.program_id,
+                    "customer_id": customer_id,
+                    "order_id": basket.order_id,
+                    "store_id": basket.store_id,
+                    "channel": basket.channel,
+                    "discount_fen": offer.discount_fen,
+                    "redeemed_at": when,
+                    "txn_id": txn_id,
+                },
             ).scalar_one()
             if coupon_id is not None:
-                con.execute(
-                    update(coupons).where(C.coupon_id == coupon_id).values(redemption_id=rid)
-                )
+                con.execute(_LINK, {"coupon": coupon_id, "redemption": rid})
             out.append(
                 {
                     "redemption_id": rid,
@@ -642,23 +758,35 @@ class PromotionService:
                     "redeemed_at": when.isoformat(),
                 }
             )
+        for offer in sorted(offers, key=lambda a: a.program_id):
+            limit = limits[offer.program_id]
+            self._claim(con, offer.program_id, limit, customer_id, offer.discount_fen)
         return out
 
     @staticmethod
-    def _claim(con: Connection, program_id: str, customer_id: str | None, discount: int) -> None:
-        """Count one use of the program (and of the customer's limit), or refuse."""
-        limit = con.execute(
-            select(P.per_customer_limit).where(P.program_id == program_id)
-        ).scalar_one()
+    def _claim(
+        con: Connection, program_id: str, limit: int | None, customer_id: str | None, discount: int
+    ) -> None:
+        """Count one use of the program (and of the customer's per-customer ``limit``, as
+        the quote read it in this transaction), or refuse."""
         if customer_id is not None:
-            first_use = {"program_id": program_id, "customer_id": customer_id, "uses": 0}
-            _insert_ignore(con, promotion_usage, first_use)
-            stmt = update(promotion_usage).where(
-                U.program_id == program_id, U.customer_id == customer_id
-            )
-            if limit is not None:
-                stmt = stmt.where(U.uses < limit)
-            if con.execute(stmt.values(uses=U.uses + 1)).rowcount != 1:
+            name = con.dialect.name
+            if name in ("postgresql", "sqlite"):
+                used = con.execute(
+                    _usage_upsert(name, limit is not None),
+                    {"program": program_id, "customer": customer_id, "limit": limit},
+                ).first()
+                counted = used is not None
+            else:  # pragma: no cover - other databases: insert if missing, then count
+                first_use = {"program_id": program_id, "customer_id": customer_id, "uses": 0}
+                _insert_ignore(con, promotion_usage, first_use)
+                stmt = update(promotion_usage).where(
+                    U.program_id == program_id, U.customer_id == customer_id
+                )
+                if limit is not None:
+                    stmt = stmt.where(U.uses < limit)
+                counted = con.execute(stmt.values(uses=U.uses + 1)).rowcount == 1
+            if not counted:
                 raise LimitReachedError(
                     f"customer {customer_id} has used program {program_id} {limit} time(s), "
                     "its limit",
@@ -668,15 +796,7 @@ class PromotionService:
             raise LimitReachedError(
                 f"program {program_id}: {REASONS['customer_required']}", "customer_required"
             )
-        done = con.execute(
-            update(promotion_programs)
-            .where(
-                P.program_id == program_id,
-                or_(P.max_uses.is_(None), P.uses < P.max_uses),
-                or_(P.budget_fen.is_(None), P.spent_fen + discount <= P.budget_fen),
-            )
-            .values(uses=P.uses + 1, spent_fen=P.spent_fen + discount)
-        ).rowcount
+        done = con.execute(_COUNT_USE, {"program": program_id, "discount": discount}).rowcount
         if done != 1:
             raise LimitReachedError(
                 f"program {program_id}: {REASONS['budget_exhausted']}", "budget_exhausted"

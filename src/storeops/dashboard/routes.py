@@ -166,8 +166,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if dash is None:
         dash = DashboardState(app.state.workspace)
         app.state.dashboard = dash
-    threading.Thread(target=_warm, args=(dash,), daemon=True).start()
-    yield
+    warm = threading.Thread(target=_warm, args=(dash,), daemon=True)
+    warm.start()
+    try:
+        yield
+    finally:  # never stop the process in the middle of a copy
+        warm.join(timeout=dash.workspace.settings.lock_timeout_seconds)
+        dash.snapshots.wait_idle(timeout=dash.workspace.settings.lock_timeout_seconds)
 
 
 def _warm(dash: DashboardState) -> None:

@@ -202,6 +202,11 @@ class SnapshotCache:
             self._checked = time.monotonic()
             return self._snapshot
 
+    def wait_idle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for a copy in progress to finish."""
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()
+
     def _refresh(self) -> None:
         try:
             with self._lock:

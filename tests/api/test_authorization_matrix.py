@@ -57,8 +57,13 @@ ENDPOINTS = (
              url=lambda s: f"/api/members/M-{s}"),
     Endpoint("GET", "/api/members/lookup", Permission.MEMBERS_READ, lambda s: None,
              url=lambda s: f"/api/members/lookup?phone={PHONES[s]}"),
+    Endpoint("GET", "/api/reports", Permission.REPORTS_READ, lambda s: None,
+             url=lambda s: f"/api/reports?store={s}"),
+    Endpoint("GET", "/api/reports/{name}", Permission.REPORTS_READ, lambda s: None,
+             url=lambda s: f"/api/reports/{REPORTS[s]}"),
 )  # fmt: skip
 PHONES = {"S1": "13911110001", "S2": "13922220002"}
+REPORTS = {s: f"daily-{s}-2026-10-31-zh_CN.html" for s in PHONES}
 
 
 def test_every_api_route_is_in_the_matrix(duckdb_workspace: Workspace) -> None:
@@ -93,6 +98,7 @@ def test_no_leaks(duckdb_workspace: Workspace, role: str, monkeypatch: pytest.Mo
                    blind_index_from(duckdb_workspace.settings))  # fmt: skip
     for store, phone in PHONES.items():
         enrol(engine, f"M-{store}", store_id=store, phone=phone, keys=keys)
+        (duckdb_workspace.folder("reports") / REPORTS[store]).write_text("<html></html>")
     store = "S1" if role in STORE_SCOPED else None
     key = create_key(engine, f"{role} key", role, store_id=store)["key"]
     client = TestClient(create_app(duckdb_workspace, background_jobs=False))

@@ -29,6 +29,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "storeops.api.routes.members",
     "storeops.dashboard.routes",
     "storeops.api.routes.alerts",
+    "storeops.api.routes.reports",
 )
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

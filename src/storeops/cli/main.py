@@ -48,6 +48,7 @@ COMMAND_MODULES = (
     "storeops.cli.loyalty_cmd",
     "storeops.cli.channels_cmd",
     "storeops.cli.alerts_cmd",
+    "storeops.cli.report_cmd",
 )
 
 for module_name in COMMAND_MODULES:

@@ -18,6 +18,7 @@ from storeops.opsdb import (  # noqa: F401  (register their tables)
     ledger_tables,
     pos_tables,
     promotion_tables,
+    report_tables,
 )
 from storeops.opsdb.tables import audit_log, workspace_meta
 

@@ -3,6 +3,7 @@ the KPI mart, built once for the report tests."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -34,3 +35,11 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo(demo_root: Path) -> Workspace:
     return open_workspace(demo_root)
+
+
+@pytest.fixture
+def demo_copy(demo_root: Path, tmp_path: Path) -> Workspace:
+    """A copy of the demo workspace, for tests that add schedules, goals or alerts."""
+    root = tmp_path / "ws"
+    shutil.copytree(demo_root, root)
+    return open_workspace(root)

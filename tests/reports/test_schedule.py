@@ -4,7 +4,6 @@ monthly on the 1st; sent through the channel once; a failure is tried again."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from storeops.reports.schedule import (
     run_due,
     sent_log,
 )
-from storeops.workspace import Workspace, open_workspace
+from storeops.workspace import Workspace
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,11 +30,8 @@ def at(day: str, hour: int) -> datetime:
 
 
 @pytest.fixture
-def ws(demo_root: Path, tmp_path: Path) -> Workspace:
-    """A copy of the demo workspace: schedules and sent reports stay in this test."""
-    root = tmp_path / "ws"
-    shutil.copytree(demo_root, root)
-    return open_workspace(root)
+def ws(demo_copy: Workspace) -> Workspace:
+    return demo_copy
 
 
 def outbox(ws: Workspace) -> list[dict[str, object]]:

@@ -11,18 +11,18 @@
   insight (:class:`~storeops.analytics.performance.StorePerformance` per local hour),
   summed per local day and per hour of the day;
 - for chain reports, the **store ranking** by sales with conversion and ATV;
-- **goal pacing** and **open alerts** where ``storeops.goals`` / ``storeops.alerts``
-  exist in this installation.
+- **goal pacing** (:func:`storeops.goals.goal_status` at the period's last day) and the
+  **open alerts** (:func:`storeops.alerts.list_alerts`, not acknowledged) of the store
+  or the chain.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -289,13 +289,6 @@ def _ranking(
     return ranked, [(k.id, k.name(locale)) for k in specs]
 
 
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 def assemble_report(
     ws: Workspace,
     wh: Warehouse,
@@ -303,7 +296,7 @@ def assemble_report(
     *,
     source: KpiSource | None = None,
     now: datetime | None = None,
-    extras: Callable[[Workspace, ReportData], None] | None = None,
+    extras: Callable[[Workspace, Warehouse, ReportData], None] | None = None,
 ) -> ReportData:
     """Gather the numbers of one report (no rendering)."""
     if request.locale not in LOCALES:
@@ -337,16 +330,50 @@ def assemble_report(
     )
     if request.store_id is None:
         data.ranking, data.ranking_kpis = _ranking(source, wh, period, request.locale, names)
-    (extras or add_goals_and_alerts)(ws, data)
+    (extras or add_goals_and_alerts)(ws, wh, data)
     return data
 
 
-def add_goals_and_alerts(ws: Workspace, data: ReportData) -> None:
-    """Goal pacing and open alerts, where this installation has those modules."""
-    goals = _optional("storeops.goals")
-    if goals is not None and hasattr(goals, "report_goals"):
-        data.goals = goals.report_goals(ws, data.request.store_id, data.period.current.end,
-                                        data.locale)  # fmt: skip
-    alerts = _optional("storeops.alerts")
-    if alerts is not None and hasattr(alerts, "report_alerts"):
-        data.alerts = alerts.report_alerts(ws, data.request.store_id, data.locale)
+def add_goals_and_alerts(ws: Workspace, wh: Warehouse, data: ReportData) -> None:
+    """Goal pacing at the end of the period (the store's goals and the chain's, or
+    every goal in a chain report) and the alerts still open (not acknowledged) up to
+    the end of the period, most recent and most severe first."""
+    from storeops.alerts import list_alerts
+    from storeops.goals import goal_status
+    from storeops.kpi import KPIS
+
+    locale, store, end = data.locale, data.request.store_id, data.period.current.end
+    data.goals = []
+    for g in goal_status(ws, wh, as_of=end, store_id=store):
+        kpi = KPIS[g.goal.kpi]
+        data.goals.append(
+            GoalLine(
+                kpi=kpi.id, name=kpi.name(locale), store_id=g.goal.store_id,
+                target_text=kpi.format(g.goal.target, locale),
+                current_text=kpi.format(g.current, locale),
+                expected_text=kpi.format(g.expected, locale),
+                projected_text=kpi.format(g.projected, locale),
+                deadline=g.goal.deadline, status=str(g.status),
+            )
+        )  # fmt: skip
+    engine = ws.ops_engine()
+    try:
+        alerts = list_alerts(engine, status="open", store_id=store, date_to=end, limit=50)
+    finally:
+        engine.dispose()
+    data.alerts = []
+    for a in alerts:
+        measured = KPIS.get(a.kpi)
+        name = measured.name(locale) if measured else a.kpi
+        value = measured.format(a.value, locale) if measured else str(a.value)
+        expected = ""
+        if measured and a.expected is not None:
+            expected = f" ({data._('expected')} {measured.format(a.expected, locale)})"
+        data.alerts.append(
+            AlertLine(
+                level=a.level,
+                store_id=a.store_id,
+                title=f"{a.store_id} · {a.rule} · {name} {value}{expected}",
+                since=a.day.isoformat(),
+            )
+        )

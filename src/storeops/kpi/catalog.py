@@ -313,6 +313,7 @@ _CATALOG: tuple[Kpi, ...] = (
         "up",
         "ratio",
         scale=100.0,
+        chain_rows=True,
     ),
     Kpi(
         "csat",
@@ -325,6 +326,7 @@ _CATALOG: tuple[Kpi, ...] = (
         "store_day",
         "up",
         "ratio",
+        chain_rows=True,
     ),
     Kpi(
         "complaint_rate",

@@ -29,7 +29,7 @@ REQUIRED = {
 
 
 def test_every_kpi_is_complete() -> None:
-    assert REQUIRED <= set(KPIS)
+    assert set(KPIS) >= REQUIRED
     for kpi_id, k in KPIS.items():
         assert k.id == kpi_id
         assert all((k.name_zh, k.name_en, k.definition_zh, k.definition_en, k.formula))

@@ -52,7 +52,7 @@ def test_liabilities_and_redemption(ops_engine: Engine) -> None:
                 params={},
                 scope={},
                 created_at=datetime(2026, 2, 1),
-            )  # fmt: skip
+            )
         )
         for i, (at, status) in enumerate(
             [

@@ -12,6 +12,11 @@ A verified key is remembered by the serving process for :data:`KEY_CACHE_SECONDS
 So a key revoked with ``storeops apikeys revoke`` stops working within that many
 seconds in every process; unknown and revoked keys are never remembered. The
 collector's ``/v1`` routes keep Segment's own write-key authentication.
+
+The dependencies here are ``async``: FastAPI runs each plain ``def`` dependency in
+the thread pool, a thread hand-off (and a GIL contest) per dependency per request;
+what may block (opening the database, a key not yet remembered) goes to the thread
+pool only when it happens.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from storeops.access import AccessError, NotVisibleError, Permission, Principal, verify_key
 from storeops.api.deps import get_workspace
@@ -45,7 +51,14 @@ def get_ops_engine(request: Request) -> Engine:
     return engine
 
 
-OpsEngineDep = Annotated[Engine, Depends(get_ops_engine)]
+async def _ops_engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "ops_engine", None)
+    if engine is None:
+        engine = await run_in_threadpool(get_ops_engine, request)
+    return engine
+
+
+OpsEngineDep = Annotated[Engine, Depends(_ops_engine)]
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -58,18 +71,18 @@ _KEY_CACHE_SIZE = 1_000
 class _KeyCache:
     """Verified keys of one app: SHA-256 of the key -> (principal, valid until)."""
 
-    def __init__(self, seconds: float = KEY_CACHE_SECONDS) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = KEY_CACHE_SECONDS if seconds is None else seconds
         self._known: dict[bytes, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
-    def principal(self, engine: Engine, key: str) -> Principal | None:
+    async def principal(self, engine: Engine, key: str) -> Principal | None:
         digest = hashlib.sha256(key.encode()).digest()
         now = time.monotonic()
         found = self._known.get(digest)
         if found is not None and found[1] > now:
             return found[0]
-        principal = verify_key(engine, key)
+        principal = await run_in_threadpool(verify_key, engine, key)
         with self._lock:
             if principal is None:
                 self._known.pop(digest, None)
@@ -90,12 +103,12 @@ def _key_cache(request: Request) -> _KeyCache:
     return cache
 
 
-def get_principal(request: Request, engine: OpsEngineDep) -> Principal:
+async def get_principal(request: Request, engine: OpsEngineDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "send an API key: Authorization: Bearer <key>", _CHALLENGE)
-    principal = _key_cache(request).principal(engine, token.strip())
+    principal = await _key_cache(request).principal(engine, token.strip())
     if principal is None:
         raise HTTPException(401, "unknown or revoked API key", _CHALLENGE)
     return principal
@@ -104,11 +117,13 @@ def get_principal(request: Request, engine: OpsEngineDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def requires(permission: Permission, *, chain_wide: bool = False) -> Callable[..., Principal]:
+def requires(
+    permission: Permission, *, chain_wide: bool = False
+) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, who must hold ``permission``; with ``chain_wide`` also
     see every store (results that span stores are not cut by store yet)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.can(permission):
             raise HTTPException(403, f"the {principal.role} role may not {permission.value}")
         if chain_wide and principal.stores is not None:

@@ -15,6 +15,14 @@ advisory lock on the key's hash in the same statement, so this holds across
 processes (``storeops serve --workers N``); elsewhere (SQLite has one writer at a
 time) the second request waits for the first and replays its answer.
 
+**One writer at a time on SQLite.** SQLite lets one transaction write at a time; the
+others wait in its busy handler, which polls with sleeps growing to 100 ms, so under
+load some operations waited hundreds of milliseconds while the database sat idle.
+:func:`run_once` on a SQLite file therefore queues its writers itself: on a lock in
+the process, then on an exclusive ``flock`` of ``<database>-writer.lock`` across
+processes (``storeops serve --workers N``), for at most
+:data:`WRITER_TIMEOUT_SECONDS`.
+
 **Balances.** :func:`post` appends entries that sum to 0 and moves the cached
 balance of member accounts with a conditional update (``balance + amount >= 0``), so
 concurrent spends can never overdraw: under READ COMMITTED the second update waits
@@ -25,11 +33,16 @@ is the sum of their entries, and no transaction queues behind a shared hot row.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -64,6 +77,72 @@ class UnknownMemberError(LedgerError, LookupError):
 
 class InFlightError(StoreOpsError, RuntimeError):
     """The same idempotency key is being processed right now (HTTP 409)."""
+
+
+class WriterTimeoutError(StoreOpsError, TimeoutError):
+    """Another writer held the SQLite database for longer than the lock timeout."""
+
+
+class _SqliteWriter:
+    """The writer queue of one SQLite file (module doc): a re-entrant lock for the
+    threads of this process and a ``flock`` for the other processes."""
+
+    def __init__(self, database: str) -> None:
+        self.path = Path(f"{database}-writer.lock")
+        self._lock = threading.RLock()
+        self._file: IO[bytes] | None = None
+        self._depth = 0
+
+    @contextmanager
+    def held(self, timeout: float) -> Iterator[None]:
+        if not self._lock.acquire(timeout=timeout):
+            raise WriterTimeoutError(f"the ops database stayed busy for {timeout:.0f} s")
+        try:
+            if self._depth == 0:
+                self._flock(timeout)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._file is not None:
+                    fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _flock(self, timeout: float) -> None:
+        if self._file is None:
+            self._file = self.path.open("ab")
+        deadline, pause = time.monotonic() + timeout, 0.0002
+        while True:
+            try:
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WriterTimeoutError(
+                        f"another process kept the ops database busy for {timeout:.0f} s"
+                    ) from None
+                time.sleep(pause)  # one thread per process polls; the rest wait above
+                pause = min(pause * 2, 0.002)
+
+
+#: How long a SQLite writer waits for the others (the default ``lock_timeout_seconds``).
+WRITER_TIMEOUT_SECONDS = 30.0
+_writers: dict[str, _SqliteWriter] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(engine: Engine) -> Any:
+    """A context holding the SQLite file's writer queue; nothing on other databases."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return nullcontext()
+    writer = _writers.get(database)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.setdefault(database, _SqliteWriter(database))
+    return writer.held(WRITER_TIMEOUT_SECONDS)
 
 
 # Statements on the hot path of every operation, built once: SQLAlchemy then skips
@@ -154,7 +233,7 @@ def run_once(
         "created_at": at or utcnow(),
     }
     try:
-        with engine.begin() as con:
+        with _writer(engine), engine.begin() as con:
             if exclusive and con.dialect.name == "postgresql":
                 txn_id = con.execute(_INSERT_TXN_EXCLUSIVE, row).scalar_one_or_none()
                 if txn_id is None:

@@ -13,22 +13,39 @@ from tests.behaviour.builders import add_events, ev, events_table
 
 from storeops.analytics.purchases import CUSTOMER_MAP_MART
 from storeops.behaviour.events import BehaviourError
-from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep, parse_steps
+from storeops.behaviour.funnel import (
+    Engine,
+    FunnelInsight,
+    FunnelQuery,
+    FunnelStep,
+    parse_steps,
+)
 from storeops.warehouse import Warehouse
 
 DAY = 86_400
 PV, PA, OC = "Product Viewed", "Product Added", "Order Completed"
 
 
-def funnel(wh: Warehouse, steps: str, window: int = 7 * DAY, **kw: Any) -> FunnelInsight:
-    return FunnelInsight(wh, FunnelQuery(steps=parse_steps(steps), window_seconds=window, **kw))
+@pytest.fixture(params=["sql", "kernel"])
+def engine(request: pytest.FixtureRequest, warehouse: Warehouse) -> Engine:
+    """Every exact test runs on the SQL path and, on DuckDB, on the native kernel."""
+    if request.param == "kernel" and warehouse.name != "duckdb":
+        pytest.skip("the native funnel kernel runs on DuckDB only")
+    return request.param  # type: ignore[no-any-return]
+
+
+def funnel(
+    wh: Warehouse, steps: str, window: int = 7 * DAY, engine: Engine = "sql", **kw: Any
+) -> FunnelInsight:
+    query = FunnelQuery(steps=parse_steps(steps), window_seconds=window, **kw)
+    return FunnelInsight(wh, query, engine=engine)
 
 
 def counts(f: FunnelInsight) -> list[int]:
     return [s.count for s in f.calculate().steps]
 
 
-def test_best_chain_ties_and_window_edges(warehouse: Warehouse) -> None:
+def test_best_chain_ties_and_window_edges(warehouse: Warehouse, engine: Engine) -> None:
     add_events(
         warehouse,
         [
@@ -55,7 +72,7 @@ def test_best_chain_ties_and_window_edges(warehouse: Warehouse) -> None:
             ev(PA, anon="f", at=0),
         ],
     )
-    f = funnel(warehouse, f"{PV},{PA},{OC}", count_by="anonymous_id")
+    f = funnel(warehouse, f"{PV},{PA},{OC}", engine=engine, count_by="anonymous_id")
     result = f.calculate()
     assert [s.count for s in result.steps] == [5, 3, 2]
     assert [s.conversion_from_previous for s in result.steps] == [None, 0.6, pytest.approx(2 / 3)]
@@ -70,12 +87,12 @@ def test_best_chain_ties_and_window_edges(warehouse: Warehouse) -> None:
     assert buckets["< 1 min"] == 1 and buckets["≥ 7 d"] == 1
 
 
-def test_one_event_never_fills_two_steps(warehouse: Warehouse) -> None:
+def test_one_event_never_fills_two_steps(warehouse: Warehouse, engine: Engine) -> None:
     add_events(warehouse, [ev(PV, anon="a", at=0), ev(PV, anon="b", at=0), ev(PV, anon="b", at=1)])
-    assert counts(funnel(warehouse, f"{PV},{PV}", count_by="anonymous_id")) == [2, 1]
+    assert counts(funnel(warehouse, f"{PV},{PV}", engine=engine, count_by="anonymous_id")) == [2, 1]
 
 
-def test_optional_steps_and_filters(warehouse: Warehouse) -> None:
+def test_optional_steps_and_filters(warehouse: Warehouse, engine: Engine) -> None:
     add_events(
         warehouse,
         [
@@ -91,7 +108,12 @@ def test_optional_steps_and_filters(warehouse: Warehouse) -> None:
             ev("Coupon Applied", anon="d", at=10),  # after the order, still after step 1
         ],
     )
-    f = funnel(warehouse, f"{PV}[category=shoes],?Coupon Applied,{OC}", count_by="anonymous_id")
+    f = funnel(
+        warehouse,
+        f"{PV}[category=shoes],?Coupon Applied,{OC}",
+        engine=engine,
+        count_by="anonymous_id",
+    )
     result = f.calculate()
     assert [s.count for s in result.steps] == [3, 2, 3]
     assert result.steps[1].optional and result.steps[1].dropped is None
@@ -102,7 +124,7 @@ def test_optional_steps_and_filters(warehouse: Warehouse) -> None:
     assert err.value.code == "funnel.bad_dropoff_step"
 
 
-def test_breakdown_is_first_touch(warehouse: Warehouse) -> None:
+def test_breakdown_is_first_touch(warehouse: Warehouse, engine: Engine) -> None:
     add_events(
         warehouse,
         [
@@ -113,15 +135,19 @@ def test_breakdown_is_first_touch(warehouse: Warehouse) -> None:
             ev(PV, anon="c", at=0),
         ],
     )
-    result = funnel(warehouse, f"{PV},{OC}", count_by="anonymous_id", breakdown="store").calculate()
+    result = funnel(
+        warehouse, f"{PV},{OC}", engine=engine, count_by="anonymous_id", breakdown="store"
+    ).calculate()
     got = {v: [s.count for s in steps] for v, steps in result.breakdown.items()}
     assert got == {"S1": [1, 1], "S2": [1, 0], "(none)": [1, 0]}
     assert [s.count for s in result.steps] == [3, 1]
-    by_channel = funnel(warehouse, f"{PV},{OC}", count_by="anonymous_id", breakdown="channel")
+    by_channel = funnel(
+        warehouse, f"{PV},{OC}", engine=engine, count_by="anonymous_id", breakdown="channel"
+    )
     assert set(by_channel.calculate().breakdown) == {"mini_program", "(none)"}
 
 
-def test_customers_after_identity_resolution(warehouse: Warehouse) -> None:
+def test_customers_after_identity_resolution(warehouse: Warehouse, engine: Engine) -> None:
     import pyarrow as pa
 
     add_events(
@@ -139,13 +165,17 @@ def test_customers_after_identity_resolution(warehouse: Warehouse) -> None:
             {"source": ["app", "app"], "record_id": ["u1", "u2"], "customer_id": ["C1", "C1"]}
         ),
     )
-    f = funnel(warehouse, f"{PV},{PA},{OC}")
+    f = funnel(warehouse, f"{PV},{PA},{OC}", engine=engine)
     per = warehouse.to_pandas(f.to_expr()).set_index("person_id")
     assert sorted(per.index) == ["C1", "anon:stranger"]
     assert per.loc["C1", ["reached_0", "reached_1", "reached_2"]].tolist() == [1, 1, 1]
-    known = funnel(warehouse, f"{PV},{PA},{OC}", include_anonymous=False)
+    known = funnel(warehouse, f"{PV},{PA},{OC}", engine=engine, include_anonymous=False)
     assert counts(known) == [1, 1, 1]
-    assert counts(funnel(warehouse, f"{PV},{PA},{OC}", count_by="anonymous_id")) == [2, 1, 0]
+    assert counts(funnel(warehouse, f"{PV},{PA},{OC}", engine=engine, count_by="anonymous_id")) == [
+        2,
+        1,
+        0,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -224,12 +254,14 @@ def funnel_cases(draw: st.DrawFn, max_people: int) -> tuple[list[dict[str, Any]]
     return rows, query
 
 
-def check_against_reference(wh: Warehouse, rows: list[dict[str, Any]], query: FunnelQuery) -> None:
+def check_against_reference(
+    wh: Warehouse, rows: list[dict[str, Any]], query: FunnelQuery, engine: Engine = "sql"
+) -> None:
     staged = wh.stage(events_table(rows)) if rows else None
     expected = reference.funnel_persons(rows, query.steps, query.window_seconds, "store_id")
     if staged is None:
         return
-    got = wh.to_pandas(FunnelInsight(wh, query, events=staged).to_expr())
+    got = wh.to_pandas(FunnelInsight(wh, query, events=staged, engine=engine).to_expr())
     got_rows = {
         r["person_id"]: {k: v for k, v in r.items() if k != "person_id"}
         for r in got.to_dict(orient="records")
@@ -263,7 +295,7 @@ def test_funnel_equals_reference_spark(spark_wh: Warehouse, case: Any) -> None:
     check_against_reference(spark_wh, *case)
 
 
-def test_dropoffs_saved_as_a_segment(warehouse: Warehouse) -> None:
+def test_dropoffs_saved_as_a_segment(warehouse: Warehouse, engine: Engine) -> None:
     from storeops.behaviour.segments import load_segment, save_segment, segment_names
 
     add_events(
@@ -278,7 +310,7 @@ def test_dropoffs_saved_as_a_segment(warehouse: Warehouse) -> None:
             ev(OC, anon="c", at=20),
         ],
     )
-    f = funnel(warehouse, f"{PV},{PA},{OC}")
+    f = funnel(warehouse, f"{PV},{PA},{OC}", engine=engine)
     n = save_segment(warehouse, "cart_stop", f.dropoff_expr(1), f.query.model_dump())
     assert n == 2 and segment_names(warehouse) == ["cart_stop"]
     seg = warehouse.to_pandas(load_segment(warehouse, "cart_stop")).sort_values("person_id")

@@ -28,10 +28,12 @@ first event that matches step 1 (first touch), so the groups add up to the total
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from uuid import uuid4
 
 import ibis
@@ -53,6 +55,9 @@ from storeops.behaviour.events import (
 )
 from storeops.behaviour.validation import Rule, validate
 from storeops.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from storeops.behaviour.funnel_kernel import KernelStats
 
 NO_VALUE = "(none)"
 #: Upper edges (seconds) of the time-to-convert buckets; the last bucket is open.
@@ -287,16 +292,36 @@ def _parents(steps: list[FunnelStep]) -> list[int | None]:
     return parents
 
 
+#: How the per-person table is computed: ``sql`` (the portable expression),
+#: ``kernel`` (the native kernel, DuckDB only) or ``auto`` (the kernel where it pays).
+Engine = Literal["auto", "sql", "kernel"]
+#: ``auto`` uses the kernel on DuckDB from this many events (the ``events`` table or
+#: the given events, before any filter): below it the SQL answers in well under a
+#: second and loading the compiled kernel would cost as much as it saves.
+KERNEL_MIN_EVENTS = 1_000_000
+#: … and up to this many: the kernel holds about 22 bytes per matching event in
+#: memory (27 with a breakdown), where DuckDB's SQL path can spill to disk.
+KERNEL_MAX_EVENTS = 200_000_000
+
+
 class FunnelInsight:
-    """A funnel: per-person reach (:meth:`persons_expr`), counts (:meth:`calculate`)."""
+    """A funnel: per-person reach (:meth:`to_expr`), counts (:meth:`calculate`)."""
 
     def __init__(
-        self, wh: Warehouse, query: FunnelQuery, *, events: ir.Table | None = None
+        self,
+        wh: Warehouse,
+        query: FunnelQuery,
+        *,
+        events: ir.Table | None = None,
+        engine: Engine = "auto",
     ) -> None:
         validate(query, RULES)
         self.wh = wh
         self.query = query
         self.events = events
+        self.engine = engine
+        #: Timings of the last kernel run (None when the SQL path answered).
+        self.kernel_stats: KernelStats | None = None
 
     # -- expressions ------------------------------------------------------------------
     def _matches(self, t: ir.Table, step: FunnelStep) -> ir.BooleanValue:
@@ -305,10 +330,67 @@ class FunnelInsight:
             cond = cond & (property_value(self.wh, t, path) == _text(value)).fill_null(False)
         return cond
 
+    def _use_kernel(self) -> bool:
+        if self.engine == "sql":
+            return False
+        if self.engine == "kernel":
+            return True  # kernel_expr() refuses other backends
+        if self.wh.name != "duckdb":
+            return False
+        events = self.events if self.events is not None else self.wh.table("events")
+        n = int(self.wh.execute(events.count()))
+        return KERNEL_MIN_EVENTS <= n <= KERNEL_MAX_EVENTS
+
     def to_expr(self) -> ir.Table:
         """One row per person with a step-1 event: ``person_id``, ``breakdown``,
         ``reached_<i>`` (0/1) and ``seconds_<i>`` (shortest time from step 1 to
-        step i, NULL when not reached) for every step ``i`` (0-based)."""
+        step i, NULL when not reached) for every step ``i`` (0-based).
+
+        On DuckDB (from :data:`KERNEL_MIN_EVENTS` events, or always with
+        ``engine="kernel"``) the table is computed by the native kernel
+        (:mod:`storeops.behaviour.funnel_kernel`) and returned as an in-memory table;
+        elsewhere it is the SQL expression of :meth:`sql_expr`. Both give the same rows.
+        """
+        if not self._use_kernel():
+            self.kernel_stats = None
+            return self.sql_expr()
+        return self.kernel_expr()
+
+    def kernel_expr(self) -> ir.Table:
+        """The per-person table computed by the native kernel (DuckDB only)."""
+        if self.wh.name != "duckdb":
+            raise BehaviourError(
+                "funnel.kernel_backend",
+                f"the native funnel kernel runs on DuckDB only, not on {self.wh.name}; "
+                "use engine='sql' (the portable path) there",
+            )
+        from storeops.behaviour.funnel_kernel import kernel_persons
+
+        q = self.query
+        e = self._matched_events()
+        mask = functools.reduce(
+            operator.add,
+            [ibis.ifelse(e[f"_m{i}"], 1 << i, 0) for i in range(len(q.steps))],
+        ).cast("int32")
+        columns: dict[str, ir.Value] = {"mask": mask}
+        if q.breakdown is not None:
+            value = breakdown_value(self.wh, e, q.breakdown)
+            columns["bd"] = ibis.ifelse(e._m0, value, ibis.null("string"))
+        keys = _order_keys(q.sequence_column)
+        matched = e.select("person_id", *keys, **columns)
+        table, self.kernel_stats = kernel_persons(
+            self.wh,
+            matched,
+            parents=_parents(q.steps),
+            window_seconds=q.window_seconds,
+            order_keys=keys,
+            with_breakdown=q.breakdown is not None,
+            no_value=NO_VALUE,
+        )
+        return self.wh.stage(table)
+
+    def _matched_events(self) -> ir.Table:
+        """The events of the range that match some step, with ``_m<i>`` flags."""
         q = self.query
         tz = self.wh.settings.default_timezone
         e = person_events(
@@ -320,12 +402,17 @@ class FunnelInsight:
             events=self.events,
             seq=q.sequence_column,
         )
+        m = {f"_m{i}": self._matches(e, s) for i, s in enumerate(q.steps)}
+        e = e.mutate(**m)
+        return e.filter(ibis.or_(*[e[c] for c in m]))
+
+    def sql_expr(self) -> ir.Table:
+        """The per-person table of :meth:`to_expr` as one SQL expression (any backend)."""
+        q = self.query
+        e = self._matched_events()
         steps = q.steps
         n = len(steps)
-        m = {f"_m{i}": self._matches(e, s) for i, s in enumerate(steps)}
-        e = e.mutate(**m)
-        any_match = ibis.or_(*[e[f"_m{i}"] for i in range(n)])
-        e = e.filter(any_match)
+        m = [f"_m{i}" for i in range(n)]
         keys = _order_keys(q.sequence_column)
         extra = ["properties", "context", *EVENT_COLUMNS] if q.breakdown is not None else []
         t = e.select(*dict.fromkeys(["person_id", *keys, *m, *extra]))
@@ -459,10 +546,12 @@ class FunnelInsight:
         return out
 
     def calculate(self) -> FunnelResult:
+        if self._use_kernel():
+            return self._calculate(self.kernel_expr())  # already an in-memory table
         # The per-person table feeds three small queries; compute it once where
         # the backend gains from that (DuckDB), plan it each time elsewhere.
-        with self.wh.materialized(self.to_expr(), f"_funnel_{uuid4().hex[:12]}") as done:
-            persons = done if done is not None else self.to_expr()
+        with self.wh.materialized(self.sql_expr(), f"_funnel_{uuid4().hex[:12]}") as done:
+            persons = done if done is not None else self.sql_expr()
             return self._calculate(persons)
 
     def _calculate(self, persons: ir.Table) -> FunnelResult:

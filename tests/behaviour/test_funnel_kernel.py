@@ -1,0 +1,216 @@
+"""The native funnel kernel gives exactly the rows of the SQL path (and of the
+brute-force reference) on random event sets: same-time events, chains past the
+window, repeated steps, filters, optional steps, ranges, breakdowns, customers."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from tests.behaviour.builders import T0, add_events, ev, events_table
+from tests.behaviour.test_funnel import SUPPRESS, check_against_reference, funnel_cases
+
+from storeops.analytics.purchases import CUSTOMER_MAP_MART
+from storeops.behaviour import funnel as funnel_module
+from storeops.behaviour.events import BehaviourError
+from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep, parse_steps
+from storeops.warehouse import Warehouse
+
+NAMES = ("A", "B", "C", "D")
+
+
+def random_events(rng: random.Random, people: int, per_person: int) -> list[dict[str, Any]]:
+    """Events over ~3 local days around T0 on a coarse clock (many same-instant
+    events), some with sub-millisecond times, some not ``track``, some identified."""
+    rows = []
+    for p in range(people):
+        user = f"u{rng.randrange(people // 3 + 1)}" if rng.random() < 0.3 else None
+        for _ in range(rng.randrange(per_person + 1)):
+            at = rng.randrange(-3 * 24, 3 * 24) * 1800 + rng.choice([0, 0, 0, 0.0004, 0.0019])
+            props: dict[str, Any] = {}
+            if k := rng.choice([None, "x", "y"]):
+                props["k"] = k
+            if store := rng.choice([None, "S1", "S2", "S3"]):
+                props["store_id"] = store
+            # Message ids of different lengths and alphabets: the order is DuckDB's.
+            msg = rng.choice(["", "m", "M", "0", "z"]) + str(rng.randrange(10**6))
+            rows.append(
+                ev(
+                    rng.choice((*NAMES, "Z")),
+                    anon=f"p{p}" if rng.random() < 0.95 else None,
+                    user=user if rng.random() < 0.5 else None,
+                    at=at,
+                    props=props,
+                    msg=msg,
+                    type="track" if rng.random() < 0.95 else "page",
+                    source=rng.choice(["app", "web"]),
+                )
+            )
+    return rows
+
+
+def random_query(rng: random.Random) -> FunnelQuery:
+    steps = []
+    for i in range(rng.randint(2, 6)):
+        steps.append(
+            FunnelStep(
+                event=rng.choice(NAMES),
+                where=rng.choice([{}, {}, {}, {"properties.k": "x"}]),
+                optional=i > 0 and rng.random() < 0.2,
+            )
+        )
+    if all(s.optional for s in steps[1:]):
+        steps[-1] = steps[-1].model_copy(update={"optional": False})
+    day = (T0 + timedelta(hours=8)).date()
+    since = rng.choice([None, day - timedelta(days=1), day])
+    until = rng.choice([None, day + timedelta(days=2)])
+    return FunnelQuery(
+        steps=steps,
+        window_seconds=rng.choice([1, 1800, 3 * 3600, 86_400, 7 * 86_400]),
+        count_by=rng.choice(["anonymous_id", "customer"]),
+        include_anonymous=rng.random() < 0.8,
+        breakdown=rng.choice([None, None, "store", "source"]),
+        since=since,
+        until=until,
+        sequence_column=rng.choice(["message_id", "message_id", "source_id"]),
+    )
+
+
+def persons(wh: Warehouse, insight: FunnelInsight, engine: str) -> pd.DataFrame:
+    insight.engine = engine  # type: ignore[assignment]
+    frame = wh.to_pandas(insight.to_expr())
+    return frame.sort_values("person_id").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kernel_equals_sql_on_random_event_sets(duck: Warehouse, seed: int) -> None:
+    rng = random.Random(seed)
+    staged = duck.stage(events_table(random_events(rng, people=60, per_person=40)))
+    duck.write_mart(
+        CUSTOMER_MAP_MART,
+        pa.table(
+            {
+                "source": ["app"] * 4,
+                "record_id": ["u0", "u1", "u2", "u3"],
+                "customer_id": ["C1", "C1", "C2", "C2"],  # merged records count once
+            }
+        ),
+    )
+    for _ in range(6):
+        query = random_query(rng)
+        insight = FunnelInsight(duck, query, events=staged)
+        sql = persons(duck, insight, "sql")
+        kernel = persons(duck, insight, "kernel")
+        assert insight.kernel_stats is not None and insight.kernel_stats.events > 0
+        context = json.dumps(query.model_dump(mode="json"))
+        pd.testing.assert_frame_equal(kernel, sql, check_dtype=False, obj=context)
+        # The whole result (counts, medians, time-to-convert buckets) too.
+        insight.engine = "sql"
+        want = insight.calculate().to_dict()
+        insight.engine = "kernel"
+        assert insight.calculate().to_dict() == want, context
+
+
+def test_same_instant_ties_follow_the_event_order(duck: Warehouse) -> None:
+    """Hundreds of same-instant steps per person: only the message-id order decides."""
+    rng = random.Random(7)
+    rows = []
+    for p in range(40):
+        for j in range(30):
+            rows.append(
+                ev(
+                    rng.choice(["A", "B", "C"]),
+                    anon=f"p{p}",
+                    at=rng.choice([0, 0, 0, 60]),
+                    msg=f"{rng.randrange(10**9):09d}{j}",
+                    props={"store_id": rng.choice(["S1", "S2"])},
+                )
+            )
+    staged = duck.stage(events_table(rows))
+    query = FunnelQuery(
+        steps=parse_steps("A,B,C,A"), window_seconds=30, count_by="anonymous_id", breakdown="store"
+    )
+    insight = FunnelInsight(duck, query, events=staged)
+    kernel = persons(duck, insight, "kernel")
+    assert insight.kernel_stats is not None and insight.kernel_stats.tie_groups > 0
+    pd.testing.assert_frame_equal(kernel, persons(duck, insight, "sql"), check_dtype=False)
+
+
+def test_times_are_whole_milliseconds_as_in_duckdb(duck: Warehouse) -> None:
+    add_events(
+        duck,
+        [
+            ev("A", anon="a", at=0.0009),
+            ev("B", anon="a", at=0.0011),  # 0.2 ms later, across a millisecond: 1 ms
+            ev("A", anon="b", at=0.0001),
+            ev("B", anon="b", at=2.0009),  # 2000.8 ms later, within one: 2000 ms
+        ],
+    )
+    query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id")
+    insight = FunnelInsight(duck, query)
+    kernel = persons(duck, insight, "kernel").set_index("person_id")
+    assert kernel["seconds_1"].to_dict() == {"a": 0.001, "b": 2.0}
+    sql = persons(duck, insight, "sql").set_index("person_id")
+    assert sql["seconds_1"].to_dict() == kernel["seconds_1"].to_dict()
+
+
+def test_range_leaves_earlier_events_out(duck: Warehouse) -> None:
+    day = (T0 + timedelta(hours=8)).date()  # T0's local day
+    add_events(
+        duck,
+        [
+            ev("A", anon="a", at=-86_400),  # the day before: outside the range
+            ev("B", anon="a", at=10),
+            ev("A", anon="b", at=0),
+            ev("B", anon="b", at=10),
+        ],
+    )
+    for engine in ("sql", "kernel"):
+        query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id", since=day)
+        insight = FunnelInsight(duck, query, engine=engine)  # type: ignore[arg-type]
+        assert [s.count for s in insight.calculate().steps] == [1, 1]
+        assert duck.to_pandas(insight.to_expr())["person_id"].tolist() == ["b"]
+
+
+def test_no_matching_events(duck: Warehouse) -> None:
+    add_events(duck, [ev("Z", anon="a", at=0)])
+    insight = FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")), engine="kernel")
+    result = insight.calculate()
+    assert [s.count for s in result.steps] == [0, 0]
+    assert duck.to_pandas(insight.to_expr()).empty
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SUPPRESS)
+@given(case=funnel_cases(max_people=12))
+def test_kernel_equals_reference(duck: Warehouse, case: Any) -> None:
+    rows, query = case
+    check_against_reference(duck, rows, query, engine="kernel")
+
+
+def test_auto_uses_the_kernel_from_the_threshold(
+    duck: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_events(duck, [ev("A", anon="a", at=0), ev("B", anon="a", at=1)])
+    query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id")
+    small = FunnelInsight(duck, query)
+    assert [s.count for s in small.calculate().steps] == [1, 1]
+    assert small.kernel_stats is None  # 2 events: the SQL path
+    monkeypatch.setattr(funnel_module, "KERNEL_MIN_EVENTS", 2)
+    large = FunnelInsight(duck, query)
+    assert [s.count for s in large.calculate().steps] == [1, 1]
+    assert large.kernel_stats is not None and large.kernel_stats.events == 2
+
+
+def test_kernel_refuses_other_backends(duck: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(duck, "name", "spark")
+    insight = FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")), engine="kernel")
+    with pytest.raises(BehaviourError) as err:
+        insight.calculate()
+    assert err.value.code == "funnel.kernel_backend"
+    assert FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")))._use_kernel() is False

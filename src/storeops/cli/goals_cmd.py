@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from storeops.cli.common import (
     JsonOption,
@@ -125,13 +125,24 @@ def list_cmd(
         print_json([g.to_dict() for g in found])
         return
     locale = normalize_locale(lang)
-    table = Table("id", "KPI", "store", "baseline", "target", "start", "deadline", "note")
+    table = Table(
+        "id",
+        Column("KPI", overflow="fold"),
+        "store",
+        Column("baseline → target", overflow="fold"),
+        Column("start … deadline", overflow="fold"),
+        Column("note", overflow="fold"),
+    )
     for g in found:
         k = KPIS[g.kpi]
         table.add_row(
-            str(g.goal_id), k.name(locale), g.store_id or "*", k.format(g.baseline, locale),
-            k.format(g.target, locale), str(g.start), str(g.deadline), g.note or "",
-        )  # fmt: skip
+            str(g.goal_id),
+            k.name(locale),
+            g.store_id or "*",
+            f"{k.format(g.baseline, locale)} → {k.format(g.target, locale)}",
+            f"{g.start} … {g.deadline}",
+            g.note or "",
+        )
     console.print(table)
 
 

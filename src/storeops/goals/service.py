@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import Engine, delete, insert, select
 
@@ -179,7 +179,7 @@ def last_day(wh: Warehouse, kpi: str, store_id: str | None) -> date | None:
     else:
         m = m.filter(m.store_id == CHAIN)
     last = wh.execute(m.day.max())
-    if last is None or (isinstance(last, float) and np.isnan(last)):
+    if last is None or pd.isna(last):
         return None
     return date.fromisoformat(str(last)[:10])
 

@@ -30,7 +30,17 @@ def test_cli_writes_into_the_reports_folder(demo: Workspace) -> None:
     built = json.loads(as_json.output)
     assert built["period"] == "2026-10" and built["date_to"] == "2026-10-31"
     assert Path(built["path"]).name == "monthly-chain-2026-10-zh_CN.html"
+    into = demo.root / "elsewhere" / "new-folder"
+    named = runner.invoke(app, ["report", "weekly", "--date", "2026-10-21", "--format", "html",
+                                "--out", str(into), "-w", str(demo.root)])  # fmt: skip
+    assert named.exit_code == 0, named.output
+    assert Path(named.output.strip().splitlines()[-1]).parent == into
+    file = demo.root / "elsewhere" / "week.xlsx"
+    exact = runner.invoke(app, ["report", "weekly", "--date", "2026-10-21", "--format", "xlsx",
+                                "--out", str(file), "-w", str(demo.root)])  # fmt: skip
+    assert exact.exit_code == 0 and file.is_file(), exact.output
     for args, message in (
+        (["--out", str(file), "--format", "pdf"], "does not end in .pdf"),
         (["--store", "S999"], "unknown store 'S999'"),
         (["--format", "docx"], "unknown format 'docx'"),
         (["--date", "yesterday"], "write YYYY-MM-DD"),

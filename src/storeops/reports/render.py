@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storeops.reports.data import ReportData, ReportFormat, ReportRequest, assemble_report
+from storeops.reports.errors import ReportError
 from storeops.reports.html import render_html
 from storeops.reports.kpi_source import KpiSource
 from storeops.reports.pdf import render_pdf
@@ -79,7 +80,8 @@ def build_report(
     source: KpiSource | None = None,
     now: datetime | None = None,
 ) -> BuiltReport:
-    """Write one report into the workspace ``reports/`` folder (or ``out``)."""
+    """Write one report into the workspace ``reports/`` folder, or ``out``: a folder
+    (existing, or a path without a suffix) or a file with the format's suffix."""
     started = time.perf_counter()
     with ws.warehouse() as wh:
         data = assemble_report(ws, wh, request, source=source, now=now)
@@ -88,8 +90,16 @@ def build_report(
         folder = ws.folder("reports")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / report_filename(data)
+    elif out.is_dir() or not out.suffix:  # a folder, existing or to be made
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / report_filename(data)
     else:
-        path = out if not out.is_dir() else out / report_filename(data)
+        if out.suffix.lower() != f".{request.format}":
+            raise ReportError(
+                f"{out} does not end in .{request.format}; name a .{request.format} file, "
+                f"a folder, or choose --format {out.suffix.lstrip('.').lower()}"
+            )
+        path = out
         path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     RENDERERS[request.format](data, partial)

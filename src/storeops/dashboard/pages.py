@@ -264,17 +264,37 @@ def overview(view: View) -> dict[str, Any]:
 
 
 def goal_rows(view: View) -> list[dict[str, Any]]:
-    """Goal pacing from the snapshot (``extras["goals"]``), the view's stores only;
-    chain goals for users who see every store."""
-    goals = view.snapshot.extras.get("goals") or []
+    """Goal pacing from the snapshot (``extras["goals"]``, GoalStatus objects) for the
+    view's stores, and the chain's goals for users who see every store."""
+    statuses = view.snapshot.extras.get("goals") or []
+    try:
+        from storeops.kpi import KPIS
+    except ImportError:
+        return []
     rows = []
-    for g in goals:
-        store = g.get("store_id")
+    for g in statuses:
+        store = g.store_id
         if store is None and view.principal.stores is not None:
             continue
         if store is not None and store not in view.stores():
             continue
-        rows.append(g)
+        kpi = KPIS.get(g.kpi)
+        fmt: Callable[[Any], str] = (
+            partial(kpi.format, locale=view.locale) if kpi is not None else fmt_num
+        )
+        rows.append(
+            {
+                "kpi_name": kpi.name(view.locale) if kpi is not None else g.kpi,
+                "store_label": view.store_name(store or CHAIN),
+                "baseline_text": fmt(g.baseline),
+                "target_text": fmt(g.target),
+                "deadline": g.deadline,
+                "current_text": fmt(g.current),
+                "expected_text": fmt(g.expected),
+                "projected_text": fmt(g.projected),
+                "status": g.status,
+            }
+        )
     return rows
 
 

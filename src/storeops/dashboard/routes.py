@@ -99,7 +99,7 @@ DYNAMIC_MESSAGES: tuple[str, ...] = (
     *(f"role:{role}" for role in ROLES),
     *(f"segment:{s}" for s in pages.SEGMENTS),
     *(f"status:{s}" for s in pages.STATUSES),
-    *(f"goal:{s}" for s in ("on_track", "behind", "achieved")),
+    *(f"goal:{s}" for s in ("on_track", "behind", "achieved", "no_data")),
     *(f"alerts:{s}" for s in ("open", "acknowledged", "all")),
     *(f"level:{s}" for s in ("red", "yellow", "blue")),
     *DEFAULT_FUNNEL,

@@ -80,10 +80,15 @@ _EMPTY = pd.DataFrame()
 
 
 def warehouse_stamp(settings: Settings) -> tuple[int, ...]:
-    """Size and mtime of the DuckDB file and its write-ahead log (zeros if absent)."""
+    """Size and mtime of the DuckDB file and its write-ahead log, and of a SQLite ops
+    database and its WAL (goals live there); zeros for files that do not exist."""
     path = Path(settings.warehouse_file)
+    files = [path, path.with_name(path.name + ".wal")]
+    if settings.ops_url.startswith("sqlite:///"):
+        ops = Path(settings.ops_url.removeprefix("sqlite:///"))
+        files += [ops, ops.with_name(ops.name + "-wal")]
     stamp: list[int] = []
-    for p in (path, path.with_name(path.name + ".wal")):
+    for p in files:
         try:
             st = p.stat()
             stamp += [st.st_mtime_ns, st.st_size]
@@ -123,10 +128,22 @@ def live_minutes(wh: Warehouse) -> pd.DataFrame:
     return frame
 
 
+def read_goals(settings: Settings, wh: Warehouse) -> list[Any]:
+    """Every goal with its pacing (:func:`storeops.goals.goal_status`)."""
+    from storeops.goals import goal_status
+    from storeops.opsdb import make_engine
+
+    engine = make_engine(settings.ops_url, lock_timeout_seconds=settings.lock_timeout_seconds)
+    try:
+        return goal_status(engine, wh)
+    finally:
+        engine.dispose()
+
+
 #: Extra readers run during a copy with the open warehouse: name -> reader. Their
-#: results land in :attr:`Snapshot.extras` (e.g. goal pacing, which needs the marts
-#: and the ops database).
-EXTRA_READERS: dict[str, Callable[[Settings, Warehouse], Any]] = {}
+#: results land in :attr:`Snapshot.extras` (goal pacing needs the KPI mart and the
+#: ops database, so it is computed here rather than per request).
+EXTRA_READERS: dict[str, Callable[[Settings, Warehouse], Any]] = {"goals": read_goals}
 
 
 def read_snapshot(settings: Settings, wait_seconds: float) -> Snapshot:
@@ -142,7 +159,7 @@ def read_snapshot(settings: Settings, wait_seconds: float) -> Snapshot:
         for name, reader in EXTRA_READERS.items():
             try:
                 extras[name] = reader(settings, wh)
-            except StoreOpsError as exc:  # a missing mart or table: the page says so
+            except (StoreOpsError, ImportError) as exc:  # a missing mart or table
                 log.warning("dashboard: %s not available: %s", name, exc)
     for frame in marts.values():
         for col in ("day", "period", "cohort", "week_start", "history_to", "last_day"):

@@ -47,6 +47,9 @@ log = logging.getLogger("storeops.reports")
 ReportFormat = Literal["html", "pdf", "xlsx"]
 FORMATS: tuple[ReportFormat, ...] = ("pdf", "html", "xlsx")
 
+#: Each kind of report's name (msgids of the ``reports`` catalog).
+KIND_TITLES = {"daily": "Daily report", "weekly": "Weekly report", "monthly": "Monthly report"}
+
 #: Columns of the chain report's store ranking, the first one ranks. KPIs the
 #: catalog does not have are left out.
 RANKING_KPIS: tuple[str, ...] = ("sales", "entries", "conversion", "atv", "upt", "sales_per_m2")
@@ -183,8 +186,7 @@ class ReportData:
 
     @property
     def title(self) -> str:
-        kind = {"daily": "Daily report", "weekly": "Weekly report", "monthly": "Monthly report"}
-        return f"{self.scope} · {self._(kind[self.request.kind])}"
+        return f"{self.scope} · {self._(KIND_TITLES[self.request.kind])}"
 
     @property
     def totals(self) -> DayPoint | None:

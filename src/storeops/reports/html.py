@@ -22,6 +22,11 @@ BROWSER_FONTS = (
 )
 
 
+#: Alert levels and goal statuses as the report names them (``reports`` msgids).
+LEVEL_TEXTS = {"red": "Red", "yellow": "Yellow", "blue": "Blue", "info": "Info"}
+STATUS_TEXTS = {"on_track": "On track", "behind": "Behind", "achieved": "Achieved"}
+
+
 @cache
 def _environment(locale: str) -> Environment:
     env = Environment(
@@ -91,8 +96,6 @@ def render_html(data: ReportData, *, fonts: str = BROWSER_FONTS) -> str:
     env = _environment(data.locale)
     css = files("storeops.reports").joinpath("templates/report.css").read_text("utf-8")
     css = f"html {{ font-family: {fonts}; }}\n{css}"
-    levels = {"red": "Red", "yellow": "Yellow", "blue": "Blue", "info": "Info"}
-    statuses = {"on_track": "On track", "behind": "Behind", "achieved": "Achieved"}
     return env.get_template("report.html").render(
         data=data,
         css=css,
@@ -100,6 +103,6 @@ def render_html(data: ReportData, *, fonts: str = BROWSER_FONTS) -> str:
         html_lang="zh-CN" if data.locale == "zh_CN" else "en",
         pct=_pct,
         tone=_tone,
-        level=lambda v: data._(levels.get(v) or v),
-        status=lambda v: data._(statuses.get(v) or v),
+        level=lambda v: data._(LEVEL_TEXTS.get(v) or v),
+        status=lambda v: data._(STATUS_TEXTS.get(v) or v),
     )

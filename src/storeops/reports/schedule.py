@@ -37,7 +37,7 @@ from storeops.errors import StoreOpsError
 from storeops.i18n import DEFAULT_LOCALE, gettext
 from storeops.opsdb import utcnow
 from storeops.opsdb.report_tables import report_schedules, report_sends
-from storeops.reports.data import ReportFormat, ReportRequest
+from storeops.reports.data import KIND_TITLES, ReportFormat, ReportRequest
 from storeops.reports.errors import ReportError
 from storeops.reports.periods import ReportKind, ReportPeriod, last_complete_period
 from storeops.reports.render import BuiltReport, build_report
@@ -49,8 +49,6 @@ log = logging.getLogger("storeops.reports")
 CHECK_SECONDS = 300.0
 #: The hour (local) from which a schedule's report is due, unless set.
 DEFAULT_HOUR = 7
-
-_KIND_TITLES = {"daily": "Daily report", "weekly": "Weekly report", "monthly": "Monthly report"}
 
 
 class ScheduleSpec(BaseModel):
@@ -192,7 +190,7 @@ def _message(schedule: Schedule, built: BuiltReport) -> tuple[str, str]:
     label = built.date_from if built.date_from == built.date_to else (
         f"{built.date_from} – {built.date_to}"
     )  # fmt: skip
-    subject = f"{_(_KIND_TITLES[schedule.kind])} · {scope} · {label}"
+    subject = f"{_(KIND_TITLES[schedule.kind])} · {scope} · {label}"
     text = f"{subject}\n\n{_('Report attached')}: {built.path.name}"
     return subject, text
 

@@ -119,14 +119,14 @@ def list_command(
         print_json([a.to_dict() for a in alerts])
         return
     table = Table(title=f"Alerts ({status})", title_justify="left")
-    for column in ("id", "level", "day", "store", "KPI", "value", "expected", "z", "rule", "ack"):
-        table.add_column(column)
+    for column in ("id", "level", "day", "store", "KPI", "value", "expected", "z", "ack"):
+        table.add_column(column, no_wrap=column in {"day", "store", "level"})
     for a in alerts:
         k = KPIS[a.kpi]
         table.add_row(
             str(a.alert_id), f"[{_LEVEL_STYLE.get(a.level, '')}]{a.level}[/]", a.day.isoformat(),
             a.store_id, a.kpi, k.format(a.value, "en"), k.format(a.expected, "en"),
-            "" if a.score is None else f"{a.score:+.1f}", a.rule, a.acknowledged_by or "",
+            "" if a.score is None else f"{a.score:+.1f}", a.acknowledged_by or "",
         )  # fmt: skip
     console.print(table)
 

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from storeops.access import ROLES, STORE_SCOPED, Permission, create_key
+from storeops.alerts import RuleSpec, add_rule
 from storeops.api.app import create_app
 from storeops.loyalty.members import PiiKeys, enrol
+from storeops.notify import ensure_outbox_channel
+from storeops.opsdb.alert_tables import alert_events
 from storeops.privacy.crypto import blind_index_from, cipher_from, generate_key, generate_keyring
 from storeops.workspace import Workspace, open_workspace
 
@@ -61,9 +66,26 @@ ENDPOINTS = (
              url=lambda s: f"/api/reports?store={s}"),
     Endpoint("GET", "/api/reports/{name}", Permission.REPORTS_READ, lambda s: None,
              url=lambda s: f"/api/reports/{REPORTS[s]}"),
+    Endpoint("GET", "/api/alerts", Permission.ANALYTICS_READ, lambda s: None,
+             store_scoped=False),
+    Endpoint("POST", "/api/alerts/{alert_id}/ack", Permission.ANALYTICS_READ, lambda s: None,
+             url=lambda s: f"/api/alerts/{ALERTS[s]}/ack"),
 )  # fmt: skip
 PHONES = {"S1": "13911110001", "S2": "13922220002"}
 REPORTS = {s: f"daily-{s}-2026-10-31-zh_CN.html" for s in PHONES}
+#: Alert ids of the alerts seeded for each store (in this order, in a fresh database).
+ALERTS = {"S1": 1, "S2": 2}
+
+
+def _seed_alerts(engine: Engine) -> None:
+    ensure_outbox_channel(engine)
+    rule = add_rule(engine, RuleSpec(name="entries-drop", kpi="entries", kind="anomaly"))
+    with engine.begin() as con:
+        for store, alert_id in ALERTS.items():
+            con.execute(alert_events.insert().values(
+                alert_id=alert_id, rule_id=rule.rule_id, store_id=store, day=date(2026, 10, 20),
+                kpi="entries", level="red", detail={}, created_at=datetime(2026, 11, 1),
+            ))  # fmt: skip
 
 
 def test_every_api_route_is_in_the_matrix(duckdb_workspace: Workspace) -> None:
@@ -99,6 +121,7 @@ def test_no_leaks(duckdb_workspace: Workspace, role: str, monkeypatch: pytest.Mo
     for store, phone in PHONES.items():
         enrol(engine, f"M-{store}", store_id=store, phone=phone, keys=keys)
         (duckdb_workspace.folder("reports") / REPORTS[store]).write_text("<html></html>")
+    _seed_alerts(engine)
     store = "S1" if role in STORE_SCOPED else None
     key = create_key(engine, f"{role} key", role, store_id=store)["key"]
     client = TestClient(create_app(duckdb_workspace, background_jobs=False))

@@ -176,9 +176,10 @@ def rules_add_command(
     if kind == "threshold":
         if (above is None) == (below is None):
             raise ConfigError("a threshold rule needs exactly one of --above or --below")
-        op = "above" if above is not None else "below"
-        value = above if above is not None else below
-        threshold = ThresholdParams(op=op, value=float(value or 0.0), consecutive_days=days)
+        if above is not None:
+            threshold = ThresholdParams(op="above", value=above, consecutive_days=days)
+        else:
+            threshold = ThresholdParams(op="below", value=float(below or 0), consecutive_days=days)
     spec = RuleSpec(
         name=name, kpi=kpi, kind=kind,  # type: ignore[arg-type]
         level=level,  # type: ignore[arg-type]

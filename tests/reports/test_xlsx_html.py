@@ -22,7 +22,7 @@ def test_xlsx_weekly_chain_report(demo: Workspace, tmp_path: Path) -> None:
     request = ReportRequest(kind="weekly", day=WEEK_DAY, format="xlsx")
     built = build_report(demo, request, out=tmp_path)
     book = load_workbook(built.path)
-    assert book.sheetnames == ["概览", "每日", "分时", "门店排名"]
+    assert book.sheetnames == ["概览", "每日", "分时", "门店排名", "目标进度", "未处理预警"]
     summary = book["概览"]
     assert summary["A1"].value == "全部门店 · 周报"
     rows = {r[0]: r for r in summary.iter_rows(min_row=6, values_only=True) if r[0]}
@@ -65,7 +65,7 @@ def test_xlsx_store_report_in_english(demo: Workspace, tmp_path: Path) -> None:
     request = ReportRequest(kind="daily", store_id="S002", day=WEEK_DAY, locale="en",
                             format="xlsx")  # fmt: skip
     book = load_workbook(build_report(demo, request, out=tmp_path).path)
-    assert book.sheetnames == ["Summary", "Daily", "Hourly"]  # no ranking for one store
+    assert book.sheetnames == ["Summary", "Daily", "Hourly", "Goals", "Open alerts"]  # no ranking
     kpis = {r[0] for r in book["Summary"].iter_rows(min_row=6, values_only=True) if r[0]}
     assert kpis == {k.id for k in KPIS.values() if k.grain == "store_day"}
 

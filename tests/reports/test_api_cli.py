@@ -84,3 +84,11 @@ def test_download_is_limited_to_the_callers_stores(tmp_path: Path) -> None:
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert _client(ws, "pos", "S1").get("/api/reports").status_code == 403
     assert TestClient(create_app(ws, route_modules=ROUTES)).get("/api/reports").status_code == 401
+
+
+def test_the_server_starts_and_stops_the_report_job(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    app_ = create_app(ws, route_modules=ROUTES)  # background jobs on
+    with TestClient(app_) as client:  # runs the lifespan: the job is scheduled …
+        assert client.get("/health").status_code == 200
+    # … and cancelled on the way out without an error

@@ -9,7 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 
+from storeops.opsdb.report_tables import report_sends
 from storeops.reports import ReportError
 from storeops.reports.schedule import (
     ScheduleSpec,
@@ -101,3 +104,20 @@ def test_a_failed_hand_over_is_tried_again(ws: Workspace) -> None:
     assert "nowhere" in str(first[0].error)
     assert sent_log(engine) == []  # the claim was given back
     assert [r.status for r in run_due(ws, now=at("2026-10-26", 9))] == ["error"]
+
+
+def test_schedules_and_the_sent_log_on_both_databases(ops_engine: Engine) -> None:
+    schedule = add_schedule(ops_engine, ScheduleSpec(kind="monthly", store_id="S1", hour=0))
+    assert list_schedules(ops_engine) == [schedule]
+    (due,) = due_reports(ops_engine, at("2026-11-01", 0))
+    assert due.period.key == "2026-10"
+    claim = {"schedule_id": schedule.schedule_id, "period": "2026-10", "status": "building",
+             "created_at": datetime(2026, 11, 1)}  # fmt: skip
+    with ops_engine.begin() as con:
+        con.execute(insert(report_sends).values(**claim))
+    with pytest.raises(IntegrityError), ops_engine.begin() as con:
+        con.execute(insert(report_sends).values(**claim))  # one claim per schedule and period
+    assert due_reports(ops_engine, at("2026-11-01", 0)) == []
+    assert len(sent_log(ops_engine)) == 1
+    remove_schedule(ops_engine, schedule.schedule_id)
+    assert sent_log(ops_engine) == [] and list_schedules(ops_engine) == []

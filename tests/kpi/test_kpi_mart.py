@@ -175,6 +175,10 @@ def test_active_members_and_retention_by_hand(wh: Warehouse) -> None:
         assert got[store, str(d)] == at.customer_id.nunique()
     chain = kpi_values(wh, ["active_members"], date_from=d, date_to=d, chain=True)
     assert chain["value"].tolist() == [window.customer_id.nunique()]
+    # Stores added up (a customer of both stores counts twice), per month: last days.
+    both = kpi_values(wh, ["active_members"], grain="month", stores=["S1", "S2"], chain=True)
+    per_store = kpi_values(wh, ["active_members"], grain="month", stores=["S1", "S2"])
+    assert both["value"].tolist() == per_store.groupby("period_start")["value"].sum().tolist()
 
     first = p.sort_values("day").groupby("customer_id").day.min()
     later = p.merge(first.rename("first"), left_on="customer_id", right_index=True)

@@ -35,7 +35,7 @@ from storeops.goals.pacing import (
 )
 from storeops.kpi.catalog import KPI_MART, KPIS, Kpi
 from storeops.kpi.compute import CHAIN
-from storeops.kpi.values import kpi_total, kpi_values, value_rows
+from storeops.kpi.values import kpi_total, kpi_values, rollup, value_rows
 from storeops.opsdb import audit, utcnow
 from storeops.opsdb.goal_tables import goals
 from storeops.warehouse import Warehouse
@@ -254,15 +254,26 @@ def remove_goal(engine: Engine, goal_id: int, *, actor: str = "cli") -> None:
         audit(con, actor=actor, action="goal.remove", target=str(goal_id), detail={})
 
 
+def _daily(wh: Warehouse, goal: Goal, first: date, day: date) -> pd.DataFrame:
+    """The goal's KPI per day for its store (or the chain), ``first`` … ``day``."""
+    return kpi_values(
+        wh, [goal.kpi], grain="day", date_from=first, date_to=day,
+        stores=None if goal.store_id is None else [goal.store_id],
+        chain=goal.store_id is None,
+    )  # fmt: skip
+
+
+def _window(daily: pd.DataFrame, kpi: str, first: date, last: date) -> pd.DataFrame:
+    days = pd.to_datetime(daily["period_start"]).dt.date
+    return daily[(days >= first) & (days <= last)]
+
+
 def weekly_values(
-    wh: Warehouse, kpi: Kpi, store_id: str | None, start: date, as_of: date
+    daily: pd.DataFrame, kpi: Kpi, start: date, as_of: date
 ) -> list[tuple[date, float | None]]:
     """The KPI per week from ``start`` to ``as_of``; sums scaled to 28 days by the
     days of each week inside the range."""
-    frame = kpi_values(
-        wh, [kpi.id], grain="week", date_from=start, date_to=as_of,
-        stores=None if store_id is None else [store_id], chain=store_id is None,
-    )  # fmt: skip
+    frame = rollup(_window(daily, kpi.id, start, as_of), kpi.id, "week")
     out: list[tuple[date, float | None]] = []
     for r in value_rows(frame):
         week, value = r.period_start, r.value
@@ -280,11 +291,13 @@ def pace(wh: Warehouse, goal: Goal, as_of: date | None = None) -> GoalStatus:
     if day is not None and as_of is None:
         day = min(day, goal.deadline)
     if day is None:
-        expected = goal.baseline
-        return GoalStatus(goal, None, None, expected, None, "no_data", 0.0, None)
-    current = current_value(wh, goal.kpi, goal.store_id, day)
+        return GoalStatus(goal, None, None, goal.baseline, None, "no_data", 0.0, None)
+    window_start = day - timedelta(days=WINDOW_DAYS - 1)
+    daily = _daily(wh, goal, min(window_start, goal.start), day)
+    rolled = value_rows(rollup(_window(daily, goal.kpi, window_start, day), goal.kpi))
+    current = rolled[0].value if rolled else None
     expected = expected_value(goal.baseline, goal.target, goal.start, goal.deadline, day)
-    weekly = weekly_values(wh, kpi, goal.store_id, goal.start, day) if day >= goal.start else []
+    weekly = weekly_values(daily, kpi, goal.start, day) if day >= goal.start else []
     projected: float | None
     if day >= goal.deadline:
         projected = current

@@ -97,10 +97,7 @@ def _daily(
     stores: Sequence[str] | None,
     chain_rows: bool,
 ) -> pd.DataFrame:
-    if KPI_MART not in wh.con.list_tables():
-        raise KpiError(
-            f"{KPI_MART} is not built yet: run `storeops marts refresh` (or `storeops demo`)"
-        )
+    """Daily rows of ``kpi_ids``: chain rows, or store rows (of ``stores``)."""
     m = wh.mart(KPI_MART)
     m = m.filter(m.kpi.isin(list(kpi_ids)))
     if date_from is not None:
@@ -124,18 +121,20 @@ def _value(kpi: Kpi, num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(den == 0, np.nan, out)
 
 
-def _roll(frame: pd.DataFrame, kpi: Kpi, keys: list[str]) -> pd.DataFrame:
-    """One row per ``keys`` (+ period_start) from daily rows of one KPI."""
+def _roll(frame: pd.DataFrame, kpi: Kpi, chain: bool) -> pd.DataFrame:
+    """One row per store (or the chain) and period from daily rows of one KPI."""
     if kpi.kind == "last":
-        # The last day with data per store and period, then stores combined.
+        # The last day with data per store and period; then stores combine.
         frame = frame.sort_values("day")
         frame = frame.groupby(["store_id", "period_start"], sort=False).tail(1)
-    agg = frame.groupby([*keys, "period_start"], sort=True)[["numerator", "denominator"]].sum()
-    agg = agg.reset_index()
+    if chain:
+        frame = frame.assign(store_id=CHAIN)
+    agg = frame.groupby(["store_id", "period_start"], sort=True)[["numerator", "denominator"]]
+    out = agg.sum().reset_index()
     if kpi.kind == "sum" or (kpi.kind == "last" and not kpi.level_ratio):
-        agg["denominator"] = 1.0
-    agg["value"] = _value(kpi, agg["numerator"].to_numpy(), agg["denominator"].to_numpy())
-    return agg.assign(kpi=kpi.id)
+        out["denominator"] = 1.0
+    out["value"] = _value(kpi, out["numerator"].to_numpy(), out["denominator"].to_numpy())
+    return out.assign(kpi=kpi.id)
 
 
 def kpi_values(
@@ -153,25 +152,51 @@ def kpi_values(
     kpis = require_kpis(kpi_ids)
     if date_from is not None and date_to is not None and date_from > date_to:
         raise KpiError(f"--from {date_from} is after --to {date_to}; swap them")
+    if grain not in ("day", "week", "month"):
+        raise KpiError(f"grain {grain!r}: use day, week or month")
+    if KPI_MART not in wh.con.list_tables():
+        raise KpiError(
+            f"{KPI_MART} is not built yet: run `storeops marts refresh` (or `storeops demo`)"
+        )
+    # Chain-grain KPIs have chain rows only: they answer for the chain (never for a
+    # store filter); the others use their own chain rows when the whole chain is asked.
+    own_chain = [
+        k for k in kpis if stores is None and (k.grain == "chain_day" or (chain and k.chain_rows))
+    ]
+    from_stores = [k for k in kpis if k.grain != "chain_day" and k not in own_chain]
+    frames = []
+    for group, chain_rows in ((own_chain, True), (from_stores, False)):
+        if group:
+            ids = [k.id for k in group]
+            frames.append(_daily(wh, ids, date_from, date_to, stores, chain_rows))
     out = []
-    for kpi in kpis:
-        # Chain-grain KPIs have chain rows only: they answer for the chain (never for
-        # a store filter); the others use their chain rows when the chain is asked.
-        own_chain = stores is None and (kpi.grain == "chain_day" or (chain and kpi.chain_rows))
-        if kpi.grain == "chain_day" and stores is not None:
-            continue
-        frame = _daily(wh, [kpi.id], date_from, date_to, stores, own_chain)
+    for frame in frames:
         if frame.empty:
             continue
         frame["period_start"] = period_start(frame["day"], grain)
-        if chain:
-            frame["store_id"] = CHAIN
-        out.append(_roll(frame, kpi, ["store_id"]))
+        for kpi_id, part in frame.groupby("kpi", sort=False):
+            out.append(_roll(part, KPIS[str(kpi_id)], chain))
     if not out:
         return pd.DataFrame({c: [] for c in OUT_COLUMNS})
     result = pd.concat(out, ignore_index=True)[OUT_COLUMNS]
     result["value"] = result["value"].astype("float64")
     return result.sort_values(["kpi", "store_id", "period_start"], ignore_index=True)
+
+
+def rollup(daily: pd.DataFrame, kpi_id: str, grain: Period | None = None) -> pd.DataFrame:
+    """Roll a one-store (or chain) :func:`kpi_values` frame of ``grain="day"`` up again:
+    per week or month, or with ``grain=None`` over all its days in one row."""
+    kpi = require_kpis([kpi_id])[0]
+    frame = daily[daily["kpi"] == kpi_id]
+    if frame.empty:
+        return pd.DataFrame({c: [] for c in OUT_COLUMNS})
+    days = pd.Series(frame["period_start"].to_numpy(), index=frame.index)
+    if grain is None:
+        starts = pd.Series(days.min(), index=frame.index)
+    else:
+        starts = period_start(days, grain)
+    rolled = _roll(frame.assign(day=days, period_start=starts), kpi, chain=False)
+    return rolled[OUT_COLUMNS]
 
 
 def kpi_total(
@@ -183,16 +208,13 @@ def kpi_total(
     store: str | None = None,
 ) -> float | None:
     """One KPI over a whole range for one store or (``store=None``) the chain."""
-    kpi = require_kpis([kpi_id])[0]
-    stores = None if store is None else [store]
     frame = kpi_values(
         wh, [kpi_id], grain="day", date_from=date_from, date_to=date_to,
-        stores=stores, chain=store is None,
+        stores=None if store is None else [store], chain=store is None,
     )  # fmt: skip
-    if frame.empty:
+    rolled = rollup(frame, kpi_id)
+    if rolled.empty:
         return None
-    frame = frame.assign(day=frame["period_start"], period_start=date_from or date.min)
-    rolled = _roll(frame.assign(store_id=CHAIN if store is None else store), kpi, ["store_id"])
     value = float(rolled["value"].iloc[0])
     return None if np.isnan(value) else value
 
@@ -204,5 +226,6 @@ __all__ = [
     "kpi_total",
     "kpi_values",
     "period_start",
+    "rollup",
     "value_rows",
 ]

@@ -92,3 +92,9 @@ def test_the_server_starts_and_stops_the_report_job(tmp_path: Path) -> None:
     with TestClient(app_) as client:  # runs the lifespan: the job is scheduled …
         assert client.get("/health").status_code == 200
     # … and cancelled on the way out without an error
+
+
+def test_a_workspace_without_the_kpi_mart_says_what_to_run(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    got = CliRunner().invoke(app, ["report", "daily", "-w", str(ws.root)])
+    assert got.exit_code == 2 and "storeops marts refresh" in got.output, got.output

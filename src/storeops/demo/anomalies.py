@@ -5,8 +5,8 @@ must find (and every other day of those weeks must not alert).
   from 11:00 to closing on one day. Visitors still come and buy — only the count is
   lost — so entries fall to the first hour's and conversion (transactions / entries)
   jumps as an artefact;
-- **conversion collapse** (成交转化率骤降): on another store-day the store converts
-  only 5 % of its usual rate (payments down most of the day). Entries are normal;
+- **conversion collapse** (成交转化率骤降): on another store-day only 5 % of the
+  store's sales go through (payments down most of the day). Entries are normal;
   conversion and sales fall.
 
 The days count back from the demo's end date (moved further back to an ordinary day
@@ -20,14 +20,18 @@ so tests check alerts against it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from storeops.demo._util import rng_for
 from storeops.demo.calendar import Calendar
 from storeops.demo.config import DemoConfig
+from storeops.demo.orders import Sales
 from storeops.demo.stores import StoreProfile
 
 COUNTER_OUTAGE = "counter_outage"
@@ -47,7 +51,7 @@ class PlantedAnomaly:
     day: date
     #: counter outage: the local hour from which counters read nothing.
     from_hour: int | None = None
-    #: conversion collapse: the factor on the store-day's conversion rate.
+    #: conversion collapse: the share of the store-day's sales kept.
     factor: float | None = None
 
     @property
@@ -107,13 +111,46 @@ def silence_counters(
             arr[a.day_index, :, start:] = 0
 
 
-def conversion_factors(planted: list[PlantedAnomaly], n_stores: int, n_days: int) -> np.ndarray:
-    """(stores, days) multipliers on the conversion rate (1 except collapses)."""
-    factors = np.ones((n_stores, n_days))
+def collapse_conversion(cfg: DemoConfig, sales: Sales, planted: list[PlantedAnomaly]) -> Sales:
+    """Keep only ``factor`` of the store sales on each collapsed store-day.
+
+    Applied after the sales are simulated, with its own random stream, so everything
+    else in the demo (spend, baskets, refunds, other days) is exactly what it would be
+    without the anomaly. The few members' orders dropped are not taken out of the
+    customer truth (their BG/NBD draws): a handful of purchases among tens of thousands.
+    """
+    rng = rng_for(cfg.seed, 97)
+    keep = np.ones(len(sales.channel), dtype=bool)
     for a in planted:
-        if a.kind == CONVERSION_COLLAPSE and a.factor is not None:
-            factors[a.store_index, a.day_index] *= a.factor
-    return factors
+        if a.kind != CONVERSION_COLLAPSE or a.factor is None:
+            continue
+        hit = (sales.channel == 0) & (sales.store == a.store_index) & (sales.day == a.day_index)
+        idx = np.flatnonzero(hit)
+        keep[idx] = rng.random(len(idx)) < a.factor
+    if keep.all():
+        return sales
+    new_index = np.cumsum(keep) - 1
+    line_keep = keep[sales.line_order]
+    orders = sales.orders.filter(pa.array(keep))
+    refunds = sales.refunds.filter(
+        pc.is_in(sales.refunds["order_id"], value_set=orders["order_id"])
+    )
+    return replace(
+        sales,
+        orders=orders,
+        lines=sales.lines.filter(pa.array(line_keep)),
+        refunds=refunds,
+        channel=sales.channel[keep],
+        store=sales.store[keep],
+        customer=sales.customer[keep],
+        day=sales.day[keep],
+        total_fen=sales.total_fen[keep],
+        status=sales.status[keep],
+        promo=sales.promo[keep],
+        line_order=new_index[sales.line_order[line_keep]],
+        line_sku=sales.line_sku[line_keep],
+        line_qty=sales.line_qty[line_keep],
+    )
 
 
 def truth_records(

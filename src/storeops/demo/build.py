@@ -29,7 +29,7 @@ from storeops.demo import products as prod_mod
 from storeops.demo import wifi as wifi_mod
 from storeops.demo.anomalies import (
     PlantedAnomaly,
-    conversion_factors,
+    collapse_conversion,
     planted_anomalies,
     truth_records,
 )
@@ -287,8 +287,8 @@ def generate_sources(cfg: DemoConfig, sources: Path, *, step: Step = _noop) -> G
     entries = np.vstack([x.entries_per_day for x in traffic])
 
     step("orders")
-    factors = conversion_factors(planted, len(stores), cfg.days)
-    sales = simulate_sales(cfg, cal, stores, entries, customers, catalogue, factors)
+    sales = simulate_sales(cfg, cal, stores, entries, customers, catalogue)
+    sales = collapse_conversion(cfg, sales, planted)
     o = sales.orders
     store_mask = pc.equal(o["channel"], "store")
     pos = o.filter(store_mask)

@@ -80,10 +80,8 @@ def simulate_sales(
     entries: np.ndarray,
     customers: Customers,
     catalogue: Catalogue,
-    conversion_factor: np.ndarray | None = None,
 ) -> Sales:
-    """``entries`` is (stores, days): visitors per store-day; ``conversion_factor``
-    (stores, days) scales the conversion rate (planted collapses, demo/anomalies.py)."""
+    """``entries`` is (stores, days): counted entries per store-day."""
     rng = rng_for(cfg.seed, 4)
     n_stores, n_days = entries.shape
     day0 = day_number(cfg.start_date)
@@ -100,8 +98,6 @@ def simulate_sales(
         np.array([s.conversion_rate for s in stores])[:, None]
         * np.where(cal.promo, PROMO_CONVERSION_LIFT, 1.0)[None, :]
     )
-    if conversion_factor is not None:
-        conv = conv * conversion_factor
     transactions = rng.binomial(entries, np.minimum(conv, 1.0))
     is_member_store = m_channel == 0
     member_sd = np.zeros((n_stores, n_days), dtype=np.int64)

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from tests.conftest import IN_CI
+from tests.dashboard.conftest import PASSWORD, ROUTES, artifacts
 
 from storeops.api.app import create_app
 from storeops.dashboard.routes import PAGES
 from storeops.workspace import Workspace
-from tests.conftest import IN_CI
-from tests.dashboard.conftest import PASSWORD, ROUTES, artifacts
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -146,8 +146,7 @@ def test_owner_logs_in_switches_language_and_opens_every_page(
     page.click('nav a[data-page="traffic"]')
     _charts_drawn(page)
     page.evaluate(
-        "() => document.querySelector('[data-live-url]')"
-        ".dispatchEvent(new Event('storeops:poll'))"
+        "() => document.querySelector('[data-live-url]').dispatchEvent(new Event('storeops:poll'))"
     )
     page.wait_for_function(
         "() => document.querySelector('[data-live-url]').getAttribute('data-polls') === '1'"

@@ -126,6 +126,8 @@ def heatmap(
         "y": _list(y),
         "z": [_list(row) for row in z],
         "colorscale": colorscale,
+        # Plotly's YlOrRd runs dark to light; reversed, the busiest cells are red.
+        "reversescale": colorscale == HEAT,
         "hoverongaps": False,
     }
     if z_format:

@@ -171,8 +171,10 @@ def _kpi_tiles(view: View, first: date, last: date, prev_first: date) -> list[Ti
         kpi = KPIS.get(kpi_id)
         if kpi is None:
             continue
-        rows = mart[mart["kpi"] == kpi_id]
-        if chain and getattr(kpi, "chain_rows", False):
+        rows = view.snapshot.kpi_rows(kpi_id)
+        if rows.empty:
+            continue
+        if chain and (getattr(kpi, "chain_rows", False) or kpi.grain == "chain_day"):
             rows = rows[rows["store_id"] == CHAIN]
         else:
             rows = rows[rows["store_id"].isin(view.stores())]
@@ -544,8 +546,7 @@ def customers(view: View) -> dict[str, Any]:
     )  # fmt: skip
     clv = _scope_key(view, view.snapshot.mart("mart_dashboard_clv")).sort_values("bin")
     clv_fig = charts.bars(
-        [f"¥{lo / 100:,.0f}–{hi / 100:,.0f}" for lo, hi in zip(clv["low_fen"], clv["high_fen"],
-                                                               strict=True)],
+        [f"¥{lo / 100:,.0f}+" for lo in clv["low_fen"]],
         {_("Customers"): clv["customers"].tolist()},
         title=_("Expected 90-day CLV per customer"),
     )  # fmt: skip

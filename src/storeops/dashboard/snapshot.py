@@ -72,6 +72,12 @@ class Snapshot:
     def mart(self, name: str) -> pd.DataFrame:
         return self.marts.get(name, _EMPTY)
 
+    def kpi_rows(self, kpi_id: str) -> pd.DataFrame:
+        """The rows of ``mart_kpi_daily`` for one KPI (split once per copy: a page
+        reads a dozen KPIs, and filtering the whole mart each time cost more)."""
+        by_kpi: dict[str, pd.DataFrame] = self.extras.get("kpi_by_id", {})
+        return by_kpi.get(kpi_id, _EMPTY)
+
     def store_ids(self) -> list[str]:
         return [str(s) for s in self.stores["store_id"]]
 
@@ -165,6 +171,9 @@ def read_snapshot(settings: Settings, wait_seconds: float) -> Snapshot:
         for col in ("day", "period", "cohort", "week_start", "history_to", "last_day"):
             if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col]):
                 frame[col] = frame[col].dt.date
+    kpis = marts.get("mart_kpi_daily")
+    if kpis is not None and not kpis.empty:
+        extras["kpi_by_id"] = {str(k): g for k, g in kpis.groupby("kpi", sort=False)}
     return Snapshot(stamp, time.monotonic(), stores, marts, live, extras)
 
 

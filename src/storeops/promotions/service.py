@@ -13,13 +13,21 @@ re-checks the condition on the committed row, finding it redeemed: exactly one
 redemption wins, the others get :class:`CouponAlreadyRedeemedError`. SQLite has one
 writer at a time, which gives the same outcome.
 
-**Limits under concurrency.** The program's counters move with
-``uses = uses + 1, spent_fen = spent_fen + d WHERE (max_uses IS NULL OR uses <
-max_uses) AND (budget_fen IS NULL OR spent_fen + d <= budget_fen)``, and the
-customer's ``promotion_usage`` row with ``uses < per_customer_limit``; CHECK
-constraints back both. Trade-off: redemptions of one program queue on its row for the
-rest of their (short) transaction; this is what makes a budget exact, and the update
-comes last so the lock is held briefly. Rows are locked in one order — redemption,
+**Limits under concurrency.** A *limited* program's counters (one with a budget or a
+total-uses limit) move with ``uses = uses + 1, spent_fen = spent_fen + d WHERE
+(max_uses IS NULL OR uses < max_uses) AND (budget_fen IS NULL OR spent_fen + d <=
+budget_fen)``, and the customer's ``promotion_usage`` row with ``uses <
+per_customer_limit``; CHECK constraints back both. Trade-off: orders of one limited
+program queue on its row until their transaction has committed (a durable commit
+waits for the WAL flush); this is what makes a budget exact, and the update comes
+last so the lock is held as briefly as possible.
+
+**Unlimited programs keep no counters in their row.** Every order with, say, a
+store-wide 满200减40 would otherwise update that one row and hold its lock through its
+commit: all tills' orders would commit one after another. Their ``uses`` and
+``spent_fen`` are counted from the live redemptions when :meth:`PromotionService.program`
+or :meth:`~PromotionService.programs` reads them (``coupon_redemptions``, not voided);
+the row's own counter columns stay as they were. Rows are locked in one order — redemption,
 coupon, customer usage, program — by redeem and void alike, so they cannot deadlock.
 
 **Void** marks the redemption voided with ``WHERE voided_at IS NULL`` (so it happens
@@ -31,11 +39,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storeops.loyalty.ledger import run_once
@@ -149,11 +157,11 @@ def _usage_upsert(dialect: str, limited: bool) -> Any:
 
 @dataclass(frozen=True)
 class PricedOrder:
-    """A quote read inside an order's transaction, with the per-customer limit of each
-    program it priced (what recording its offers checks)."""
+    """A quote read inside an order's transaction, with the programs it priced (whose
+    limits recording its offers checks)."""
 
     quote: Quote
-    limits: Mapping[str, int | None]
+    programs: Mapping[str, Program]
 
 
 def _program_from_row(row: Any) -> Program:
@@ -188,6 +196,34 @@ def _coupon_from_row(row: Any) -> Coupon:
         valid_until=m["valid_until"],
         issued_order_id=m["issued_order_id"],
     )
+
+
+def _limited(p: Program) -> bool:
+    """Whether the program counts its uses in its own row (a budget or a uses limit)."""
+    return p.budget_fen is not None or p.max_uses is not None
+
+
+def _live_counters(con: Connection, programs: list[Program]) -> list[Program]:
+    """The programs with the counters of the unlimited ones counted from their live
+    redemptions (module doc)."""
+    unlimited = [p.program_id for p in programs if not _limited(p)]
+    if not unlimited:
+        return programs
+    counted = {
+        str(pid): (int(n), int(total))
+        for pid, n, total in con.execute(
+            select(R.program_id, func.count(), func.coalesce(func.sum(R.discount_fen), 0))
+            .where(R.program_id.in_(unlimited), R.voided_at.is_(None))
+            .group_by(R.program_id)
+        )
+    }
+    out = []
+    for p in programs:
+        if not _limited(p):
+            uses, spent = counted.get(p.program_id, (0, 0))
+            p = replace(p, uses=uses, spent_fen=spent)
+        out.append(p)
+    return out
 
 
 def program_to_dict(p: Program) -> dict[str, Any]:
@@ -295,13 +331,15 @@ class PromotionService:
             )
 
     def program(self, program_id: str) -> Program:
+        """The program with its counters (module doc)."""
         with self.engine.connect() as con:
-            return self._program(con, program_id)
+            return _live_counters(con, [self._program(con, program_id)])[0]
 
     def programs(self) -> list[Program]:
+        """Every program with its counters (module doc)."""
         with self.engine.connect() as con:
             rows = con.execute(select(promotion_programs).order_by(P.program_id)).all()
-        return [_program_from_row(r) for r in rows]
+            return _live_counters(con, [_program_from_row(r) for r in rows])
 
     @staticmethod
     def _program(con: Connection, program_id: str) -> Program:
@@ -567,8 +605,7 @@ class PromotionService:
             mine = [a for a in q.applied if a.coupon_code == normal]
             if not mine:
                 self._refuse(q, normal)
-            limits = {pid: p.per_customer_limit for pid, p in programs.items()}
-            [done] = self._record(con, txn_id, mine, limits, basket, customer_id, when)
+            [done] = self._record(con, txn_id, mine, programs, basket, customer_id, when)
             return {**done, "total_fen": q.total_fen}
 
         payload = {
@@ -660,7 +697,7 @@ class PromotionService:
         for code in normal:
             if not any(a.coupon_code == code for a in q.applied):
                 self._refuse(q, code)
-        return PricedOrder(q, {pid: p.per_customer_limit for pid, p in programs.items()})
+        return PricedOrder(q, programs)
 
     def record_in(
         self,
@@ -676,9 +713,7 @@ class PromotionService:
         :meth:`price_in` in the same transaction. Its last statements count the uses on
         the programs' rows, so those shared rows stay locked only briefly."""
         q = priced.quote
-        done = self._record(
-            con, txn_id, list(q.applied), priced.limits, basket, customer_id, at
-        )
+        done = self._record(con, txn_id, list(q.applied), priced.programs, basket, customer_id, at)
         return {
             "order_id": basket.order_id,
             "customer_id": customer_id,
@@ -707,7 +742,7 @@ class PromotionService:
         con: Connection,
         txn_id: int,
         offers: Sequence[AppliedOffer],
-        limits: Mapping[str, int | None],
+        programs: Mapping[str, Program],
         basket: Basket,
         customer_id: str | None,
         when: datetime,
@@ -759,16 +794,15 @@ class PromotionService:
                 }
             )
         for offer in sorted(offers, key=lambda a: a.program_id):
-            limit = limits[offer.program_id]
-            self._claim(con, offer.program_id, limit, customer_id, offer.discount_fen)
+            self._claim(con, programs[offer.program_id], customer_id, offer.discount_fen)
         return out
 
     @staticmethod
-    def _claim(
-        con: Connection, program_id: str, limit: int | None, customer_id: str | None, discount: int
-    ) -> None:
-        """Count one use of the program (and of the customer's per-customer ``limit``, as
-        the quote read it in this transaction), or refuse."""
+    def _claim(con: Connection, program: Program, customer_id: str | None, discount: int) -> None:
+        """Count one use of the program (its limits as the quote read them in this
+        transaction) and of the customer's, or refuse. An unlimited program's row is
+        not touched (module doc)."""
+        program_id, limit = program.program_id, program.per_customer_limit
         if customer_id is not None:
             name = con.dialect.name
             if name in ("postgresql", "sqlite"):
@@ -796,6 +830,8 @@ class PromotionService:
             raise LimitReachedError(
                 f"program {program_id}: {REASONS['customer_required']}", "customer_required"
             )
+        if not _limited(program):
+            return
         done = con.execute(_COUNT_USE, {"program": program_id, "discount": discount}).rowcount
         if done != 1:
             raise LimitReachedError(
@@ -903,9 +939,12 @@ class PromotionService:
                     .where(U.program_id == red["program_id"], U.customer_id == red["customer_id"])
                     .values(uses=U.uses - 1)
                 )
-            con.execute(
+            con.execute(  # a limited program's counters; an unlimited one keeps none
                 update(promotion_programs)
-                .where(P.program_id == red["program_id"])
+                .where(
+                    P.program_id == red["program_id"],
+                    or_(P.budget_fen.is_not(None), P.max_uses.is_not(None)),
+                )
                 .values(uses=P.uses - 1, spent_fen=P.spent_fen - red["discount_fen"])
             )
         for i, red in live:

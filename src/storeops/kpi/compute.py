@@ -237,7 +237,7 @@ def private_domain_share(wh: Warehouse) -> pd.DataFrame:
     chain = o.group_by("day").aggregate(**measures)
     frames = [wh.to_pandas(per_store), wh.to_pandas(chain).assign(store_id=CHAIN)]
     for f in frames:
-        f["num"] = f["num"].fillna(0)
+        f["num"] = pd.to_numeric(f["num"], errors="coerce").astype("float64").fillna(0.0)
     return pd.concat(
         [_long(f, "private_domain_share", "num", "den") for f in frames], ignore_index=True
     )
@@ -283,7 +283,7 @@ def inventory_turnover(wh: Warehouse, perf: pd.DataFrame) -> pd.DataFrame:
         return empty()
     on_hand["day"] = pd.to_datetime(on_hand["day"]).dt.date
     j = on_hand.merge(perf[["store_id", "day", "units"]], on=["store_id", "day"], how="left")
-    j["units"] = j["units"].fillna(0)
+    j["units"] = pd.to_numeric(j["units"], errors="coerce").astype("float64").fillna(0.0)
     return _long(j, "inventory_turnover_days", "on_hand", "units")
 
 

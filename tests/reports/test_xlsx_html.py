@@ -50,6 +50,13 @@ def test_xlsx_weekly_chain_report(demo: Workspace, tmp_path: Path) -> None:
     assert sales[2].number_format == '"¥"#,##0.00'
     conversion = next(r for r in summary.iter_rows(min_row=6) if r[0].value == "conversion")
     assert conversion[2].number_format == "0.00%"
+    # a rate's change is in percentage points, other changes in percent
+    points = (conversion[2].value - conversion[3].value) * 100
+    assert (
+        conversion[4].value == pytest.approx(points) and "个百分点" in conversion[4].number_format
+    )
+    assert sales[4].value == pytest.approx(sales[2].value / sales[3].value - 1)
+    assert sales[4].number_format == "+0.0%;-0.0%;0.0%"
     daily = book["每日"]
     days = [r for r in daily.iter_rows(min_row=2, values_only=True) if r[0]]
     assert len(days) == 7
@@ -113,3 +120,4 @@ def test_html_report_is_self_contained(demo: Workspace, tmp_path: Path) -> None:
     assert page.tags.count("svg") == 4  # sales and traffic per day, per hour
     assert page.tags.count("tr") >= len(KPIS) + 1
     assert '<html lang="zh-CN">' in html and "全部门店 · 周报" in html
+    assert "个百分点" in html  # changes of rates

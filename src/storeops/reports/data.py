@@ -86,20 +86,28 @@ class KpiLine:
     previous_text: str
     last_year_text: str
 
-    @staticmethod
-    def change(value: float | None, base: float | None) -> float | None:
-        """Relative change from ``base`` to ``value`` (0.1 = +10 %); None without both."""
-        if value is None or base is None or base == 0:
+    @property
+    def in_points(self) -> bool:
+        """Ratios (conversion 5.3% → 6.2%) change in percentage points, not in percent
+        of themselves: "+0.9 pp" reads right where "+18%" of a rate misleads."""
+        return self.unit == "ratio"
+
+    def change(self, base: float | None) -> float | None:
+        """From ``base`` to this period: the difference for ratios (0.009 = +0.9 pp),
+        else the relative change (0.1 = +10 %); None without both (or a zero base)."""
+        if self.value is None or base is None:
             return None
-        return (value - base) / abs(base)
+        if self.in_points:
+            return self.value - base
+        return None if base == 0 else (self.value - base) / abs(base)
 
     @property
     def vs_previous(self) -> float | None:
-        return self.change(self.value, self.previous)
+        return self.change(self.previous)
 
     @property
     def vs_last_year(self) -> float | None:
-        return self.change(self.value, self.last_year)
+        return self.change(self.last_year)
 
     def good(self, change: float | None) -> bool | None:
         """Whether a change is good news for this KPI (None when flat or unknown)."""

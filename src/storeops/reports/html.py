@@ -11,7 +11,7 @@ from importlib.resources import files
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from storeops.i18n import translations
+from storeops.i18n import gettext, translations
 from storeops.reports.charts import Series, bar_chart, line_chart
 from storeops.reports.data import KpiLine, ReportData
 
@@ -40,9 +40,12 @@ def _environment(locale: str) -> Environment:
     return env
 
 
-def _pct(change: float | None) -> str:
+def change_text(kpi: KpiLine, change: float | None, locale: str) -> str:
+    """``+12.3%``, or ``+0.9 pp`` (个百分点) for ratios; ``—`` when unknown."""
     if change is None:
         return "—"
+    if kpi.in_points:
+        return f"{change * 100:+.1f} {gettext(locale, 'reports', 'pp')}"
     return f"{change:+.1%}"
 
 
@@ -101,7 +104,7 @@ def render_html(data: ReportData, *, fonts: str = BROWSER_FONTS) -> str:
         css=css,
         charts=charts(data, fonts),
         html_lang="zh-CN" if data.locale == "zh_CN" else "en",
-        pct=_pct,
+        change=lambda k, c: change_text(k, c, data.locale),
         tone=_tone,
         level=lambda v: data._(LEVEL_TEXTS.get(v) or v),
         status=lambda v: data._(STATUS_TEXTS.get(v) or v),

@@ -75,22 +75,30 @@ def _summary(ws: Worksheet, data: ReportData) -> None:
     titles = [_("KPI id"), _("KPI"), _("This period"), _("Previous period"), _("Change"),
               _("Last year"), _("Change")]  # fmt: skip
     _header(ws, 5, titles)
+    pp = _("pp")
+    points = f'+0.0" {pp}";-0.0" {pp}";0.0" {pp}"'
     for row, k in enumerate(data.kpis, start=6):
-        _kpi_row(ws, row, k)
+        _kpi_row(ws, row, k, points)
     _widths(ws, [22, 24, 16, 16, 10, 16, 10])
     ws.freeze_panes = "C6"
 
 
-def _kpi_row(ws: Worksheet, row: int, k: KpiLine) -> None:
+def _kpi_row(ws: Worksheet, row: int, k: KpiLine, points: str) -> None:
+    """One KPI; changes of ratios in percentage points (a number of points, e.g. 0.9),
+    other changes as a percentage."""
     fmt = _FORMATS.get(k.unit, DECIMAL)
-    cells = [k.kpi, k.name, shown(k.unit, k.value), shown(k.unit, k.previous), k.vs_previous,
-             shown(k.unit, k.last_year), k.vs_last_year]  # fmt: skip
+
+    def change(value: float | None) -> float | None:
+        return value * 100 if value is not None and k.in_points else value
+
+    cells = [k.kpi, k.name, shown(k.unit, k.value), shown(k.unit, k.previous),
+             change(k.vs_previous), shown(k.unit, k.last_year), change(k.vs_last_year)]  # fmt: skip
     for col, value in enumerate(cells, start=1):
         cell = ws.cell(row=row, column=col, value=value)
         if col in (3, 4, 6):
             cell.number_format = fmt
         elif col in (5, 7):
-            cell.number_format = CHANGE
+            cell.number_format = points if k.in_points else CHANGE
 
 
 def _daily(ws: Worksheet, data: ReportData) -> None:

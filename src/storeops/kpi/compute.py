@@ -168,17 +168,30 @@ def _levels(deltas: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
 
 def window_kpis(wh: Warehouse, days: pd.DatetimeIndex) -> list[pd.DataFrame]:
     """Repeat-purchase rate and active members on every day, per store and chain."""
-    out = []
-    for sales in (_store_sales(wh), _chain_sales(wh)):
-        repeat_den = _levels(wh.to_pandas(_coverage_deltas(sales, REPEAT_WINDOW_DAYS, False)), days)
-        repeat_num = _levels(wh.to_pandas(_coverage_deltas(sales, REPEAT_WINDOW_DAYS, True)), days)
-        active = _levels(wh.to_pandas(_coverage_deltas(sales, ACTIVE_WINDOW_DAYS, False)), days)
-        rep = repeat_den.merge(
-            repeat_num, on=["store_id", "day"], how="left", suffixes=("_den", "_num")
-        ).fillna({"level_num": 0})
-        out.append(_long(rep, "repeat_purchase_rate", "level_num", "level_den"))
-        out.append(_long(active, "active_members", "level", 1.0))
-    return out
+    store, chain = _store_sales(wh), _chain_sales(wh)
+    # One query for the six running counts (two scopes x three counts).
+    parts = [
+        _coverage_deltas(sales, window, second).mutate(metric=ibis.literal(metric))
+        for sales in (store, chain)
+        for metric, window, second in (
+            ("customers", REPEAT_WINDOW_DAYS, False),
+            ("repeaters", REPEAT_WINDOW_DAYS, True),
+            ("active", ACTIVE_WINDOW_DAYS, False),
+        )
+    ]
+    deltas = wh.to_pandas(ibis.union(*parts))
+    level = {
+        metric: _levels(deltas[deltas["metric"] == metric], days)
+        for metric in ("customers", "repeaters", "active")
+    }
+    rep = level["customers"].merge(
+        level["repeaters"], on=["store_id", "day"], how="left", suffixes=("_den", "_num")
+    )
+    rep["level_num"] = rep["level_num"].fillna(0.0)
+    return [
+        _long(rep, "repeat_purchase_rate", "level_num", "level_den"),
+        _long(level["active"], "active_members", "level", 1.0),
+    ]
 
 
 def retention(wh: Warehouse) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storeops.errors import StoreOpsError
@@ -181,14 +181,15 @@ _entry_inserts: dict[int, Any] = {}
 
 def _insert_entries(count: int) -> Any:
     """``INSERT … VALUES (…), (…)`` for ``count`` entries: one statement for the
-    server to run, where an executemany runs one per row."""
+    server to run, where an executemany runs one per row. Written as text: SQLAlchemy
+    does not cache the compiled form of a multi-row ``insert().values([...])``."""
     stmt = _entry_inserts.get(count)
     if stmt is None:
-        rows = [
-            {c: bindparam(f"{c}_{i}", type_=ledger_entries.c[c].type) for c in _ENTRY_COLUMNS}
-            for i in range(count)
-        ]
-        stmt = _entry_inserts.setdefault(count, insert(ledger_entries).values(rows))
+        rows = ", ".join(
+            "(" + ", ".join(f":{c}_{i}" for c in _ENTRY_COLUMNS) + ")" for i in range(count)
+        )
+        sql = f"INSERT INTO {ledger_entries.name} ({', '.join(_ENTRY_COLUMNS)}) VALUES {rows}"
+        stmt = _entry_inserts.setdefault(count, text(sql))
     return stmt
 
 

@@ -133,7 +133,6 @@ def heatmap(
     if z_format:
         trace["colorbar"] = {"tickformat": z_format}
     lay = layout(title, height=height, yaxis={"automargin": True, "type": "category"})
-    lay["xaxis"] = {"type": "category"}
     return {"data": [trace], "layout": lay}
 
 

@@ -316,7 +316,8 @@ def live_data(view: View) -> dict[str, Any]:
     return {
         "store": view.store,
         "day": day.isoformat(),
-        "minutes": [m.strftime("%H:%M") for m in today["minute"]],
+        # Full timestamps, so Plotly draws a time axis with readable ticks.
+        "minutes": [m.strftime("%Y-%m-%dT%H:%M") for m in today["minute"]],
         "entries": [int(v) for v in today["entries"]],
         "cumulative": [int(v) for v in cumulative],
         "occupancy": [int(v) for v in occupancy],
@@ -437,7 +438,7 @@ def zones(view: View) -> dict[str, Any]:
     end = last_day(mart)
     if end is None:
         return {"empty": True}
-    first = end - timedelta(days=max(view.days, 28) - 1)
+    first = end - timedelta(days=view.days - 1)
     z = in_days(mart, first, end).copy()
     z["label"] = z["store_id"] + " " + z["name"] if len(view.stores()) > 1 else z["name"]
     heat = z.pivot_table(index="label", columns="day", values="visits_per_m2", aggfunc="sum")

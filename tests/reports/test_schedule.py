@@ -16,6 +16,7 @@ from storeops.opsdb.report_tables import report_sends
 from storeops.reports import ReportError
 from storeops.reports.schedule import (
     ScheduleSpec,
+    add_default_schedules,
     add_schedule,
     due_reports,
     list_schedules,
@@ -121,3 +122,13 @@ def test_schedules_and_the_sent_log_on_both_databases(ops_engine: Engine) -> Non
     assert len(sent_log(ops_engine)) == 1
     remove_schedule(ops_engine, schedule.schedule_id)
     assert sent_log(ops_engine) == [] and list_schedules(ops_engine) == []
+
+
+def test_default_schedules_only_in_a_workspace_without_any(ws: Workspace) -> None:
+    engine = ws.ops_engine()
+    added = add_default_schedules(engine)
+    assert [(s.kind, s.store_id, s.format, s.locale, s.channel, s.hour) for s in added] == [
+        (kind, None, "pdf", "zh_CN", "outbox", 7) for kind in ("daily", "weekly", "monthly")
+    ]
+    assert add_default_schedules(engine) == []
+    assert len(list_schedules(engine)) == 3

@@ -24,6 +24,7 @@ from storeops.reports import FORMATS, KINDS, ReportError, ReportKind, ReportRequ
 from storeops.reports.schedule import (
     DEFAULT_HOUR,
     ScheduleSpec,
+    add_default_schedules,
     add_schedule,
     list_schedules,
     remove_schedule,
@@ -149,6 +150,20 @@ def schedule_add(
     else:
         console.print(f"Schedule {schedule.schedule_id}: {schedule.kind} report of "
                       f"{schedule.store_id or 'the chain'} to {schedule.channel}.")  # fmt: skip
+
+
+@schedule_app.command("defaults")
+@handle_errors
+def schedule_defaults(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Schedule the chain's daily, weekly and monthly PDF (Chinese) to the outbox
+    channel, unless the workspace has schedules already."""
+    added = add_default_schedules(workspace_from(workspace).ops_engine())
+    if as_json:
+        print_json([s.to_dict() for s in added])
+    elif added:
+        console.print(f"Added schedules {', '.join(str(s.schedule_id) for s in added)}.")
+    else:
+        console.print("The workspace has report schedules already; nothing added.")
 
 
 @schedule_app.command("list")

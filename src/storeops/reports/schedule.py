@@ -117,6 +117,21 @@ def add_schedule(engine: Engine, spec: ScheduleSpec) -> Schedule:
     return get_schedule(engine, int(new_id[0]))
 
 
+#: The chain's reports every merchant wants: yesterday every morning, last week on
+#: Mondays, last month on the 1st — as PDF in Chinese to the outbox.
+DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = tuple(
+    ScheduleSpec(kind=kind) for kind in ("daily", "weekly", "monthly")
+)
+
+
+def add_default_schedules(engine: Engine) -> list[Schedule]:
+    """Add :data:`DEFAULT_SCHEDULES` to a workspace that has no schedule yet (the
+    outbox channel must exist); a workspace with schedules is left as it is."""
+    if list_schedules(engine):
+        return []
+    return [add_schedule(engine, spec) for spec in DEFAULT_SCHEDULES]
+
+
 def get_schedule(engine: Engine, schedule_id: int) -> Schedule:
     with engine.connect() as con:
         row = con.execute(

@@ -9,9 +9,16 @@ of the issue's 100M / 1M target). Three implementations count the people who
 reached each step (``windowFunnel`` semantics, best chain, ties ordered by
 message id) and must agree exactly:
 
-- **storeops**: ``FunnelInsight(...).counts_expr()`` on the warehouse (Ibis →
-  DuckDB), plus the full ``calculate()`` (counts, medians, time-to-convert
-  buckets) for reference;
+- **storeops**, end to end from the warehouse: ``FunnelInsight(...).counts_expr()``
+  with the native kernel (``engine="kernel"``, what ``auto`` picks at these sizes:
+  DuckDB reads and numbers the matching events, the numba kernel sorts and
+  evaluates them; :mod:`storeops.behaviour.funnel_kernel`) and with the portable
+  SQL path (``engine="sql"``, Ibis → DuckDB window passes), plus the full
+  ``calculate()`` (counts, medians, time-to-convert buckets) of each. The kernel's
+  own time (scatter, sort and evaluation pass, data already in memory) is reported
+  apart from its fetch and the same-instant query;
+- **numba compilation**, measured apart in child processes: the first run with an
+  empty cache (compiles) and the next one (loads the on-disk cache);
 - **hand-written DuckDB SQL**, twice: straightforward (one window running maximum
   per step over every event) and pruned (the same plan storeops builds: after the
   first window pass only the rows that can still matter);
@@ -19,7 +26,7 @@ message id) and must agree exactly:
   one row; (b) the straightforward per-person loop (``groupby().apply``), run on a
   subsample of people (``--loop-users``) and scaled linearly to all people.
 
-Usage: ``python bench/bench_funnel.py [--events 10000000] [--users 100000]``.
+Usage: ``python bench/bench_funnel.py [--events 10000000] [--users 100000] [--repeat 4]``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep
-from storeops.workspace import init_workspace
+from storeops.behaviour.funnel_kernel import KernelStats
+from storeops.workspace import init_workspace, open_workspace
 
 STEPS = ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
 WINDOW_S = 7 * 86_400
@@ -189,27 +200,78 @@ def pandas_loop(df: pd.DataFrame) -> list[int]:
     return [int((levels > k).sum()) for k in range(4)]
 
 
+#: A tiny kernel run in a fresh process: import, compile or load the cache, run.
+_FIRST_RUN = """
+import sys, tempfile, time
+from pathlib import Path
+t0 = time.perf_counter()
+from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, parse_steps
+from storeops.workspace import init_workspace, open_workspace
+ws = init_workspace(Path(tempfile.mkdtemp()) / "ws", backend="duckdb")
+wh = ws.warehouse()
+wh.con.raw_sql("INSERT INTO events (source_id, message_id, type, event, anonymous_id, ts) "
+               "VALUES ('s', '1', 'track', 'A', 'a', TIMESTAMP '2026-01-01'), "
+               "('s', '2', 'track', 'B', 'a', TIMESTAMP '2026-01-01')")
+t1 = time.perf_counter()
+f = FunnelInsight(wh, FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id"),
+                  engine="kernel")
+assert [s.count for s in f.calculate().steps] == [1, 1]
+print(time.perf_counter() - t1)
+"""
+
+
+def first_run_seconds() -> tuple[float, float]:
+    """Seconds of a first kernel call in a new process: with an empty numba cache
+    (compilation) and again with the cache that run left (loading it)."""
+    cache = tempfile.mkdtemp(prefix="bench-numba-")
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    out = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_RUN], env=env, capture_output=True, text=True, check=True
+        )
+        out.append(float(done.stdout.strip().splitlines()[-1]))
+    return out[0], out[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--loop-users", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=4, help="best of N for each timing")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        help="keep the generated events in this workspace and reuse them on the next run "
+        "with the same --events/--users (default: a new temporary workspace)",
+    )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-funnel-"))
-    ws = init_workspace(tmp / "ws", backend="duckdb")
-    wh = ws.warehouse()
-    t0 = time.perf_counter()
-    generate(wh.con, args.events, args.users)
-    gen_s = time.perf_counter() - t0
+    root = args.workspace or Path(tempfile.mkdtemp(prefix="bench-funnel-")) / "ws"
+    marker = root / f"bench-funnel-{args.events}-{args.users}"
+    if marker.exists():
+        ws = open_workspace(root)
+        wh = ws.warehouse()
+        gen_s = float(marker.read_text())
+    else:
+        ws = init_workspace(root, backend="duckdb")
+        wh = ws.warehouse()
+        t0 = time.perf_counter()
+        generate(wh.con, args.events, args.users)
+        gen_s = time.perf_counter() - t0
+        wh.con.raw_sql("CHECKPOINT")  # type: ignore[attr-defined]
+        marker.write_text(str(gen_s))
 
     query = FunnelQuery(
         steps=[FunnelStep(event=s) for s in STEPS],
         window_seconds=WINDOW_S,
         count_by="anonymous_id",
     )
-    insight = FunnelInsight(wh, query)
+    compile_s, cached_s = first_run_seconds()
+    kernel_insight = FunnelInsight(wh, query, engine="kernel")
+    sql_insight = FunnelInsight(wh, query, engine="sql")
+    kernel_insight.calculate()  # loads the compiled kernel in this process
 
     def best(fn):  # type: ignore[no-untyped-def]
         times, out = [], None
@@ -219,9 +281,17 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         return min(times), out
 
-    def storeops_counts() -> list[int]:
+    def counts_of(insight: FunnelInsight) -> list[int]:
         row = wh.to_pandas(insight.counts_expr()).iloc[0]
         return [int(row[f"count_{i}"]) for i in range(4)]
+
+    stats: list[KernelStats] = []
+
+    def kernel_counts() -> list[int]:
+        out = counts_of(kernel_insight)
+        assert kernel_insight.kernel_stats is not None
+        stats.append(kernel_insight.kernel_stats)
+        return out
 
     def hand() -> list[int]:
         row = wh.con.raw_sql(HAND_SQL).fetchone()  # type: ignore[attr-defined]
@@ -233,7 +303,12 @@ def main() -> None:
 
     # Round-robin, best of N each: on a shared machine the load changes by the
     # second, and every variant should see the same conditions.
-    variants = {"hand": hand, "pruned": hand_pruned, "storeops": storeops_counts}
+    variants = {
+        "kernel": kernel_counts,
+        "hand": hand,
+        "pruned": hand_pruned,
+        "sql": lambda: counts_of(sql_insight),
+    }
     times: dict[str, float] = dict.fromkeys(variants, float("inf"))
     answers: dict[str, list[int]] = {}
     for _ in range(args.repeat):
@@ -241,13 +316,13 @@ def main() -> None:
             t = time.perf_counter()
             answers[name] = fn()
             times[name] = min(times[name], time.perf_counter() - t)
-    hand_s, pruned_s, ours_s = times["hand"], times["pruned"], times["storeops"]
-    hand_counts, pruned_counts, ours_counts = (
-        answers["hand"],
-        answers["pruned"],
-        answers["storeops"],
-    )
-    full_s, full = best(insight.calculate)
+    ours_s = times["kernel"]
+    ours_counts = answers["kernel"]
+    kernel_only = min(s.kernel_s for s in stats)
+    fastest = min(stats, key=lambda s: s.fetch_s + s.ties_s + s.kernel_s)
+    full_s, full = best(kernel_insight.calculate)
+    full_sql_s, full_sql = best(sql_insight.calculate)
+    rss_storeops = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
     frame = wh.con.raw_sql(  # type: ignore[attr-defined]
         "SELECT anonymous_id AS p, epoch_us(ts) AS ts, message_id::BIGINT AS m, "
@@ -270,34 +345,51 @@ def main() -> None:
     # The loop's subsample must agree with storeops on the same people.
     events = wh.table("events")
     sub_events = events.filter(events.anonymous_id.isin(sorted(sample)))
-    row = wh.to_pandas(FunnelInsight(wh, query, events=sub_events).counts_expr()).iloc[0]
+    row = wh.to_pandas(
+        FunnelInsight(wh, query, events=sub_events, engine="kernel").counts_expr()
+    ).iloc[0]
     assert [int(row[f"count_{i}"]) for i in range(4)] == loop_counts, loop_counts
 
-    assert ours_counts == hand_counts == pruned_counts == pv_counts, (
-        ours_counts,
-        hand_counts,
-        pruned_counts,
-        pv_counts,
-    )
+    assert all(a == ours_counts for a in answers.values()), answers
+    assert ours_counts == pv_counts, (ours_counts, pv_counts)
+    assert full.to_dict() == full_sql.to_dict()
     assert [s.count for s in full.steps] == ours_counts
+    hand_s, pruned_s, sql_s = times["hand"], times["pruned"], times["sql"]
     result = {
         "benchmark": "funnel_4_steps_7d",
         "events": args.events,
         "people": len(people),
         "generate_s": round(gen_s, 2),
         "counts": ours_counts,
+        "repeat": args.repeat,
         "storeops_counts_s": round(ours_s, 3),
+        "storeops_phases_s": {
+            "fetch": round(fastest.fetch_s, 3),
+            "sort": round(fastest.sort_s, 3),
+            "same_instant_query": round(fastest.ties_s, 3),
+            "evaluate": round(fastest.evaluate_s, 3),
+        },
+        "same_instant_groups": fastest.tie_groups,
+        "kernel_s": round(kernel_only, 3),
+        "numba_compile_first_run_s": round(compile_s, 2),
+        "numba_cached_first_run_s": round(cached_s, 2),
         "storeops_calculate_s": round(full_s, 3),
+        "storeops_sql_counts_s": round(sql_s, 3),
+        "storeops_sql_calculate_s": round(full_sql_s, 3),
         "hand_sql_s": round(hand_s, 3),
         "storeops_vs_hand": round(ours_s / hand_s, 3),
         "hand_sql_pruned_s": round(pruned_s, 3),
         "storeops_vs_hand_pruned": round(ours_s / pruned_s, 3),
+        "storeops_sql_vs_hand_pruned": round(sql_s / pruned_s, 3),
         "pandas_vectorized_s": round(pv_s, 3),
         "pandas_vectorized_vs_storeops": round(pv_s / ours_s, 2),
+        "pandas_vectorized_vs_kernel": round(pv_s / kernel_only, 2),
         "pandas_loop_people": len(sample),
         "pandas_loop_sample_s": round(loop_sample_s, 3),
         "pandas_loop_scaled_s": round(loop_s, 1),
         "pandas_loop_vs_storeops": round(loop_s / ours_s, 1),
+        "peak_rss_gib_after_storeops": round(rss_storeops, 2),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
     }

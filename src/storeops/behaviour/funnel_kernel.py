@@ -44,8 +44,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
+from storeops.errors import StoreOpsError
 from storeops.warehouse import Warehouse
 
 #: "No chain yet" in the ``latest`` state (below every real timestamp).
@@ -63,39 +64,58 @@ Mask = npt.NDArray[np.unsignedinteger]
 
 
 # -- compiled parts -------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _count(person: I32, counts: I64) -> None:  # pragma: no cover - compiled
-    for i in range(person.shape[0]):
-        counts[person[i]] += 1
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, parallel=True)
 def _scatter(  # pragma: no cover - compiled
     person: I32,
     ts: I64,
     mask: Mask,
     bd: I32,
     cursor: I64,
+    starts: I64,
     out_ts: I64,
     out_mask: Mask,
     out_bd: I32,
     with_bd: bool,
-) -> None:
-    for i in range(person.shape[0]):
-        p = person[i]
-        j = cursor[p]
-        cursor[p] = j + 1
-        out_ts[j] = ts[i]
-        out_mask[j] = mask[i]
-        if with_bd:
-            out_bd[j] = bd[i]
+    parts: int,
+) -> bool:
+    """Counting sort, second pass: put each event at its person's next free slot.
+    ``parts`` threads split the persons (each reads the whole batch, writes its own
+    persons). False if a person has more events than counted."""
+    n_persons = cursor.shape[0]
+    overflow = np.zeros(parts, np.bool_)
+    for part in prange(parts):
+        lo = part * n_persons // parts
+        hi = (part + 1) * n_persons // parts
+        for i in range(person.shape[0]):
+            p = person[i]
+            if p < lo or p >= hi:
+                continue
+            j = cursor[p]
+            if j >= starts[p + 1]:
+                overflow[part] = True
+                continue
+            cursor[p] = j + 1
+            out_ts[j] = ts[i]
+            out_mask[j] = mask[i]
+            if with_bd:
+                out_bd[j] = bd[i]
+    return not overflow.any()
 
 
 @njit(cache=True, nogil=True)
 def _sort_person(  # pragma: no cover - compiled
-    a: int, b: int, ts: I64, mask: Mask, bd: I32, with_bd: bool
+    a: int,
+    b: int,
+    ts: I64,
+    mask: Mask,
+    bd: I32,
+    with_bd: bool,
+    narrow: bool,
+    keys: I64,
+    scratch: I64,
 ) -> None:
-    """Sort events a..b-1 by timestamp (ties keep no particular order)."""
+    """Sort events a..b-1 by timestamp (same-time events in no particular order).
+    ``narrow``: masks are one byte. ``keys``, ``scratch``: work space (b - a or more)."""
     n = b - a
     ordered = True
     for i in range(a + 1, b):
@@ -109,93 +129,156 @@ def _sort_person(  # pragma: no cover - compiled
     for i in range(a + 1, b):
         lo = min(lo, ts[i])
         hi = max(hi, ts[i])
-    bits = 1
-    while (1 << bits) < n:
-        bits += 1
-    span = hi - lo  # may overflow only for absurd ranges; checked below
-    if span >= 0 and span < (np.int64(1) << (62 - bits)):
-        # One int64 key per event: time since the person's first event, then the
-        # position — a plain value sort, faster than an argsort.
-        keys = np.empty(n, np.int64)
+    span = hi - lo
+    if not with_bd and narrow and 0 <= span < (np.int64(1) << 54):
+        # Time since the person's first event and the step mask in one int64:
+        # a plain value sort, nothing to permute afterwards.
+        k = keys[:n]
         for i in range(n):
-            keys[i] = ((ts[a + i] - lo) << bits) | i
-        keys.sort()
-        order = keys & ((np.int64(1) << bits) - 1)
+            k[i] = ((ts[a + i] - lo) << 8) | np.int64(mask[a + i])
+        k.sort()
+        for i in range(n):
+            ts[a + i] = lo + (k[i] >> 8)
+            mask[a + i] = k[i] & 255
+        return
+    bits = 1
+    while (np.int64(1) << bits) < n:
+        bits += 1
+    if 0 <= span < (np.int64(1) << (62 - bits)):
+        k = keys[:n]
+        for i in range(n):
+            k[i] = ((ts[a + i] - lo) << bits) | i
+        k.sort()
+        order = k & ((np.int64(1) << bits) - 1)
     else:
         order = np.argsort(ts[a:b], kind="mergesort")
-    t2 = ts[a:b].copy()
-    m2 = mask[a:b].copy()
+    tmp = scratch[:n]
     for i in range(n):
-        ts[a + i] = t2[order[i]]
-        mask[a + i] = m2[order[i]]
+        tmp[i] = ts[a + order[i]]
+    ts[a:b] = tmp
+    for i in range(n):
+        tmp[i] = mask[a + order[i]]
+    for i in range(n):
+        mask[a + i] = tmp[i]
     if with_bd:
-        b2 = bd[a:b].copy()
         for i in range(n):
-            bd[a + i] = b2[order[i]]
+            tmp[i] = bd[a + order[i]]
+        for i in range(n):
+            bd[a + i] = tmp[i]
+
+
+#: Persons per unit of parallel work in the sort and the evaluation.
+_BLOCK = 2048
+
+
+@njit(cache=True, nogil=True)
+def _reads(m: int, parents: I64) -> int:  # pragma: no cover - compiled
+    """The ``latest`` slots that an event with step mask ``m`` reads."""
+    out = 0
+    for k in range(1, parents.shape[0]):
+        if (m >> k) & 1:
+            out |= 1 << parents[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _order_matters(  # pragma: no cover - compiled
+    i: int, j: int, mask: Mask, bd: I32, with_bd: bool, parents: I64
+) -> bool:
+    """Whether events i..j-1 (one instant) can give another answer in another order:
+    one of them writes a slot that another reads, or two first-step events carry
+    different breakdown values. Otherwise reads see the same state in any order and
+    writes (maxima, minima) commute."""
+    for x in range(i, j):
+        for y in range(i, j):
+            if x == y or (mask[x] == mask[y] and (not with_bd or bd[x] == bd[y])):
+                continue  # identical events may swap places
+            if np.int64(mask[x]) & _reads(mask[y], parents):
+                return True
+            if with_bd and mask[x] & 1 and mask[y] & 1 and bd[x] != bd[y]:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _same_time_groups(  # pragma: no cover - compiled
+    a: int,
+    b: int,
+    ts: I64,
+    mask: Mask,
+    bd: I32,
+    with_bd: bool,
+    parents: I64,
+    out: I64,
+    k: int,
+) -> int:
+    """Same-time groups of events a..b-1 whose order matters (see
+    :func:`_order_matters`). Writes (first row, length) pairs from out[k] when
+    ``out`` is not empty; returns how many groups there are."""
+    found = 0
+    i = a
+    while i < b:
+        j = i + 1
+        while j < b and ts[j] == ts[i]:
+            j += 1
+        if j - i > 1 and _order_matters(i, j, mask, bd, with_bd, parents):
+            if out.shape[0] > 0:
+                out[2 * (k + found)] = i
+                out[2 * (k + found) + 1] = j - i
+            found += 1
+        i = j
+    return found
 
 
 @njit(cache=True, parallel=True)
 def _sort_all(  # pragma: no cover - compiled
-    starts: I64, ts: I64, mask: Mask, bd: I32, with_bd: bool
+    starts: I64, ts: I64, mask: Mask, bd: I32, with_bd: bool, narrow: bool, parents: I64
 ) -> I64:
     """Sort every person's events by time; per person, the number of same-time
-    groups whose order matters (two different (mask, breakdown) pairs in one group)."""
+    groups whose order matters."""
     n_persons = starts.shape[0] - 1
     ties = np.zeros(n_persons, np.int64)
-    for p in prange(n_persons):
-        a = starts[p]
-        b = starts[p + 1]
-        if b - a > 1:
-            _sort_person(a, b, ts, mask, bd, with_bd)
-            found = 0
-            i = a
-            while i < b:
-                j = i + 1
-                differ = False
-                while j < b and ts[j] == ts[i]:
-                    if mask[j] != mask[i] or (with_bd and bd[j] != bd[i]):
-                        differ = True
-                    j += 1
-                if differ:
-                    found += 1
-                i = j
-            ties[p] = found
+    none = np.empty(0, np.int64)
+    for block in prange((n_persons + _BLOCK - 1) // _BLOCK):
+        first = block * _BLOCK
+        last = min(n_persons, first + _BLOCK)
+        longest = 0
+        for p in range(first, last):
+            longest = max(longest, starts[p + 1] - starts[p])
+        keys = np.empty(longest, np.int64)
+        scratch = np.empty(longest, np.int64)
+        for p in range(first, last):
+            a = starts[p]
+            b = starts[p + 1]
+            if b - a > 1:
+                _sort_person(a, b, ts, mask, bd, with_bd, narrow, keys, scratch)
+                ties[p] = _same_time_groups(a, b, ts, mask, bd, with_bd, parents, none, 0)
     return ties
 
 
 @njit(cache=True, nogil=True)
 def _tie_groups(  # pragma: no cover - compiled
-    starts: I64, ts: I64, mask: Mask, bd: I32, ties: I64, with_bd: bool
+    starts: I64, ts: I64, mask: Mask, bd: I32, ties: I64, with_bd: bool, parents: I64
 ) -> tuple[I64, I64, I64, I64]:
     """The same-time groups that matter: person, timestamp, first row, length."""
     total = 0
     for p in range(ties.shape[0]):
         total += ties[p]
+    rows = np.empty(2 * total, np.int64)
     g_person = np.empty(total, np.int64)
-    g_ts = np.empty(total, np.int64)
-    g_start = np.empty(total, np.int64)
-    g_len = np.empty(total, np.int64)
     k = 0
     for p in range(ties.shape[0]):
-        if ties[p] == 0:
-            continue
-        a = starts[p]
-        b = starts[p + 1]
-        i = a
-        while i < b:
-            j = i + 1
-            differ = False
-            while j < b and ts[j] == ts[i]:
-                if mask[j] != mask[i] or (with_bd and bd[j] != bd[i]):
-                    differ = True
-                j += 1
-            if differ:
-                g_person[k] = p
-                g_ts[k] = ts[i]
-                g_start[k] = i
-                g_len[k] = j - i
-                k += 1
-            i = j
+        if ties[p] > 0:
+            a = starts[p]
+            b = starts[p + 1]
+            _same_time_groups(a, b, ts, mask, bd, with_bd, parents, rows, k)
+            g_person[k : k + ties[p]] = p
+            k += ties[p]
+    g_start = rows[0::2].copy()
+    g_len = rows[1::2].copy()
+    g_ts = np.empty(total, np.int64)
+    for g in range(total):
+        g_ts[g] = ts[g_start[g]]
     return g_person, g_ts, g_start, g_len
 
 
@@ -235,34 +318,46 @@ def _evaluate(  # pragma: no cover - compiled
     reached = np.zeros((n_persons, n_steps), np.int8)
     millis = np.zeros((n_persons, n_steps), np.int64)
     first_bd = np.full(n_persons, -2, np.int32)
-    for p in prange(n_persons):
-        latest = np.full(n_steps, _NONE, np.int64)
-        best = np.full(n_steps, np.iinfo(np.int64).max, np.int64)
-        for i in range(starts[p], starts[p + 1]):
-            m = mask[i]
-            t = ts[i]
-            for k in range(n_steps - 1, -1, -1):
-                if (m >> k) & 1 == 0:
-                    continue
-                if k == 0:
-                    start = t
-                    if first_bd[p] == -2:
-                        first_bd[p] = bd[i] if with_bd else -1
-                else:
-                    start = latest[parents[k]]
-                    if start == _NONE:
+    never = np.iinfo(np.int64).max
+    for block in prange((n_persons + _BLOCK - 1) // _BLOCK):
+        latest = np.empty(n_steps, np.int64)
+        best = np.empty(n_steps, np.int64)
+        for p in range(block * _BLOCK, min(n_persons, (block + 1) * _BLOCK)):
+            latest[:] = _NONE
+            best[:] = never
+            for i in range(starts[p], starts[p + 1]):
+                m = mask[i]
+                t = ts[i]
+                for k in range(n_steps - 1, -1, -1):
+                    if (m >> k) & 1 == 0:
                         continue
-                if start > latest[k]:
-                    latest[k] = start
-                if t - start <= window_us:
-                    d = t // 1000 - start // 1000
-                    if d < best[k]:
-                        best[k] = d
-        for k in range(n_steps):
-            if best[k] != np.iinfo(np.int64).max:
-                reached[p, k] = 1
-                millis[p, k] = best[k]
+                    if k == 0:
+                        start = t
+                        if first_bd[p] == -2:
+                            first_bd[p] = bd[i] if with_bd else -1
+                    else:
+                        start = latest[parents[k]]
+                        if start == _NONE:
+                            continue
+                    if start > latest[k]:
+                        latest[k] = start
+                    if t - start <= window_us:
+                        d = t // 1000 - start // 1000
+                        if d < best[k]:
+                            best[k] = d
+            for k in range(n_steps):
+                if best[k] != never:
+                    reached[p, k] = 1
+                    millis[p, k] = best[k]
     return reached, millis, first_bd
+
+
+class FunnelKernelError(StoreOpsError):
+    """The kernel could not answer; ``code`` is stable for programs and tests."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # -- driver ---------------------------------------------------------------------------
@@ -283,14 +378,6 @@ class KernelStats:
     def kernel_s(self) -> float:
         """The compiled part: scatter, per-person sort and the evaluation pass."""
         return self.sort_s + self.evaluate_s
-
-
-@dataclass
-class Chunk:
-    person: I32
-    ts: I64
-    mask: Mask
-    bd: I32
 
 
 class BreakdownCodes:
@@ -326,15 +413,6 @@ def mask_dtype(n_steps: int) -> type[np.unsignedinteger]:
     return np.uint8 if n_steps <= 8 else np.uint16 if n_steps <= 16 else np.uint32
 
 
-def to_chunk(batch: pa.RecordBatch, codes: BreakdownCodes | None, n_steps: int) -> Chunk:
-    """Columns ``pidx``, ``ts``, ``mask`` (and ``bd``) as compact numpy arrays."""
-    person = batch.column("pidx").to_numpy().astype(np.int32, copy=False)
-    ts = batch.column("ts").cast(pa.int64()).to_numpy()
-    mask = batch.column("mask").to_numpy().astype(mask_dtype(n_steps), copy=False)
-    bd = codes.encode(batch.column("bd")) if codes is not None else np.empty(0, np.int32)
-    return Chunk(person, ts, mask, bd)
-
-
 @dataclass
 class PersonReach:
     """The kernel's answer: for each person with a step-1 event, reached and millis."""
@@ -346,45 +424,62 @@ class PersonReach:
 
 
 class Kernel:
-    """Collect batches, sort, resolve ties (through ``resolve``), evaluate."""
+    """Place batches (counting sort), sort, resolve same-time groups, evaluate."""
 
-    def __init__(self, n_persons: int, parents: list[int | None], window_seconds: int) -> None:
-        self.n_persons = n_persons
+    def __init__(
+        self, counts: I64, parents: list[int | None], window_seconds: int, with_bd: bool
+    ) -> None:
+        """``counts``: the number of matching events of each person (dense numbers)."""
+        self.n_persons = len(counts)
         self.parents = np.array([-1 if p is None else p for p in parents], np.int64)
         self.window_us = int(window_seconds) * 1_000_000
-        self.chunks: list[Chunk] = []
-        self.counts = np.zeros(n_persons, np.int64)
-        self.stats = KernelStats(persons=n_persons)
+        self.with_bd = with_bd
+        self.starts = np.zeros(self.n_persons + 1, np.int64)
+        np.cumsum(counts, out=self.starts[1:])
+        self.cursor = self.starts[:-1].copy()
+        n = int(self.starts[-1])
+        self.ts = np.empty(n, np.int64)
+        self.mask = np.empty(n, mask_dtype(len(parents)))
+        self.bd = np.empty(n if with_bd else 0, np.int32)
+        self.stats = KernelStats(persons=self.n_persons)
+        self.placing_s = 0.0
 
-    def add(self, chunk: Chunk) -> None:
-        _count(chunk.person, self.counts)
-        self.chunks.append(chunk)
-        self.stats.events += len(chunk.person)
+    def add(self, person: I32, ts: I64, mask: Mask, bd: I32) -> None:
+        """Place one batch of events (dense person numbers, µs, step masks, codes)."""
+        t0 = time.perf_counter()
+        with _LOCK:
+            ok = _scatter(
+                person, ts, mask.astype(self.mask.dtype, copy=False), bd, self.cursor,
+                self.starts, self.ts, self.mask, self.bd, self.with_bd, get_num_threads(),
+            )  # fmt: skip
+        if not ok:
+            raise_changed()
+        self.stats.events += len(person)
+        self.placing_s += time.perf_counter() - t0
 
-    def run(
-        self,
-        with_bd: bool,
-        resolve: Callable[[I64, I64], Iterable[tuple[Mask, I32]]],
-    ) -> PersonReach:
+    def add_batch(self, batch: pa.RecordBatch, codes: BreakdownCodes | None) -> None:
+        """Columns ``pidx``, ``ts``, ``mask`` (and ``bd``) of a fetched batch."""
+        person = batch.column("pidx").to_numpy().astype(np.int32, copy=False)
+        ts = batch.column("ts").cast(pa.int64()).to_numpy()
+        mask = batch.column("mask").to_numpy()
+        bd = codes.encode(batch.column("bd")) if codes is not None else np.empty(0, np.int32)
+        self.add(person, ts, mask, bd)
+
+    def run(self, resolve: Callable[[I64, I64], Iterable[tuple[Mask, I32]]]) -> PersonReach:
         """``resolve(persons, timestamps)`` returns the (mask, breakdown code) rows of
         those same-time groups in the exact query order, group after group."""
+        if self.stats.events != len(self.ts):
+            raise_changed()
+        ts, mask, bd, starts, with_bd = self.ts, self.mask, self.bd, self.starts, self.with_bd
+        t0 = time.perf_counter()
         with _LOCK:
-            t0 = time.perf_counter()
-            n = self.stats.events
-            starts = np.zeros(self.n_persons + 1, np.int64)
-            np.cumsum(self.counts, out=starts[1:])
-            cursor = starts[:-1].copy()
-            ts = np.empty(n, np.int64)
-            mask = np.empty(n, mask_dtype(len(self.parents)))
-            bd = np.empty(n if with_bd else 0, np.int32)
-            while self.chunks:
-                c = self.chunks.pop(0)  # free each chunk once placed
-                _scatter(c.person, c.ts, c.mask, c.bd, cursor, ts, mask, bd, with_bd)
-            del cursor
-            ties = _sort_all(starts, ts, mask, bd, with_bd)
-            t1 = time.perf_counter()
-            self.stats.sort_s = t1 - t0
-        g_person, g_ts, g_start, g_len = _tie_groups(starts, ts, mask, bd, ties, with_bd)
+            narrow = mask.dtype.itemsize == 1
+            ties = _sort_all(starts, ts, mask, bd, with_bd, narrow, self.parents)
+        t1 = time.perf_counter()
+        self.stats.sort_s = self.placing_s + (t1 - t0)
+        g_person, g_ts, g_start, g_len = _tie_groups(
+            starts, ts, mask, bd, ties, with_bd, self.parents
+        )
         self.stats.tie_groups = len(g_person)
         if len(g_person):
             parts = list(resolve(g_person, g_ts))
@@ -395,11 +490,7 @@ class Kernel:
                 else np.empty(0, np.int32)
             )
             if len(new_mask) != int(g_len.sum()):
-                raise RuntimeError(
-                    "the same-time events read back differ from the first read "
-                    f"({len(new_mask)} rows, expected {int(g_len.sum())}): were the "
-                    "events changed while the funnel ran? Run it again."
-                )
+                raise_changed()
             _place_ties(g_start, g_len, mask, bd, new_mask, new_bd, with_bd)
         t2 = time.perf_counter()
         self.stats.ties_s = t2 - t1
@@ -410,6 +501,13 @@ class Kernel:
         self.stats.evaluate_s = time.perf_counter() - t2
         keep = np.flatnonzero(first_bd != -2)
         return PersonReach(keep, reached[keep], millis[keep], first_bd[keep])
+
+
+def raise_changed() -> None:
+    raise FunnelKernelError(
+        "funnel.events_changed",
+        "the events changed while the funnel read them (a load was running?): run the funnel again",
+    )
 
 
 def kernel_persons(
@@ -430,18 +528,21 @@ def kernel_persons(
     """
     n_steps = len(parents)
     t0 = time.perf_counter()
-    persons = wh.to_pyarrow(matched.select("person_id").distinct()).column("person_id")
-    persons = persons.combine_chunks()
+    # Who, and how many events each: the counting sort's first pass, in DuckDB.
+    per = wh.to_pyarrow(matched.group_by("person_id").aggregate(_n=matched.count()))
+    persons = per.column("person_id").combine_chunks()
     dense = wh.stage(
         pa.table({"person_id": persons, "pidx": np.arange(len(persons), dtype=np.int32)})
     )
     numbered = matched.inner_join(dense, "person_id")
     columns = ["pidx", "ts", "mask", *(["bd"] if with_breakdown else [])]
-    kernel = Kernel(len(persons), parents, window_seconds)
+    counts = per.column("_n").to_numpy().astype(np.int64)
+    kernel = Kernel(counts, parents, window_seconds, with_breakdown)
     codes = BreakdownCodes() if with_breakdown else None
     for batch in wh.con.to_pyarrow_batches(numbered.select(*columns), chunk_size=BATCH_ROWS):
-        kernel.add(to_chunk(batch, codes, n_steps))
-    kernel.stats.fetch_s = time.perf_counter() - t0
+        kernel.add_batch(batch, codes)
+    # The placing (the counting sort's second pass) counts as kernel time.
+    kernel.stats.fetch_s = time.perf_counter() - t0 - kernel.placing_s
 
     def resolve(group_person: I64, group_ts: I64) -> Iterable[tuple[Mask, I32]]:
         groups = wh.stage(
@@ -464,7 +565,7 @@ def kernel_persons(
         bd = codes.known(got.column("bd")) if codes is not None else np.empty(0, np.int32)
         return [(mask, bd)]
 
-    reach = kernel.run(with_breakdown, resolve)
+    reach = kernel.run(resolve)
     values = np.array([*(codes.values if codes else []), no_value], dtype=object)
     data: dict[str, pa.Array] = {
         "person_id": persons.take(pa.array(reach.person)),

@@ -143,7 +143,7 @@ def test_validation_storage_and_removal(ops_engine: Engine, wh: Warehouse) -> No
     with pytest.raises(ValidationError, match="after the start"):
         GoalCreate(kpi="sales", target=1, start=DEADLINE, deadline=MONDAY)
     with pytest.raises(ValidationError, match="chain-level KPI"):
-        GoalCreate(kpi="points_liability", store_id="S1", target=1, deadline=DEADLINE)
+        GoalCreate(kpi="coupon_redemption_rate", store_id="S1", target=1, deadline=DEADLINE)
     a = goal(ops_engine, wh)
     b = goal(ops_engine, wh, store_id="S2")
     c = goal(ops_engine, wh, kpi="repeat_purchase_rate", store_id=None, baseline=0.2, target=0.3)

@@ -18,11 +18,14 @@ from storeops.opsdb.promotion_tables import coupons, promotion_programs
 DAYS = pd.date_range("2026-03-01", "2026-03-05", freq="D")
 
 
-def by_kpi(frames: list[pd.DataFrame]) -> dict[str, dict[date, tuple[float, float]]]:
+def by_kpi(
+    frames: list[pd.DataFrame], store: str = "*"
+) -> dict[str, dict[date, tuple[float, float]]]:
     out: dict[str, dict[date, tuple[float, float]]] = {}
     for f in frames:
         for r in f.itertuples():
-            out.setdefault(str(r.kpi), {})[r.day] = (r.numerator, r.denominator)
+            if r.store_id == store:
+                out.setdefault(str(r.kpi), {})[r.day] = (r.numerator, r.denominator)
     return out
 
 
@@ -35,7 +38,7 @@ def test_empty_ops_database(ops_engine: Engine) -> None:
 
 def test_liabilities_and_redemption(ops_engine: Engine) -> None:
     enrol(ops_engine, "M1", at=datetime(2026, 2, 1))
-    enrol(ops_engine, "M2", at=datetime(2026, 2, 1))
+    enrol(ops_engine, "M2", store_id="S1", at=datetime(2026, 2, 1))
     points, stored = PointsLedger(ops_engine), StoredValue(ops_engine, bonuses=())
     points.earn("M1", 500, key="e0", at=datetime(2026, 2, 20, 3))  # before the range
     points.earn("M1", 300, key="e1", at=datetime(2026, 3, 1, 15, 59))  # 03-01 23:59 local
@@ -84,6 +87,17 @@ def test_liabilities_and_redemption(ops_engine: Engine) -> None:
         "2026-03-04": 7_500.0,
         "2026-03-05": 7_500.0,
     }
+    # A store's liabilities are its members': M2 enrolled at S1, M1 at no store.
+    s1 = by_kpi(ops_kpis(ops_engine, "Asia/Shanghai", DAYS), store="S1")
+    assert {d.isoformat(): n for d, (n, _) in s1["points_liability"].items()} == {
+        "2026-03-01": 0.0,
+        "2026-03-02": 200.0,
+        "2026-03-03": 200.0,
+        "2026-03-04": 200.0,
+        "2026-03-05": 200.0,
+    }
+    assert s1["stored_value_liability"][date(2026, 3, 3)] == (7_500.0, 1.0)
+    assert "coupon_redemption_rate" not in s1  # issued coupons belong to no store
     coupon = {d.isoformat(): v for d, v in got["coupon_redemption_rate"].items()}
     assert coupon == {"2026-03-02": (2.0, 3.0), "2026-03-05": (0.0, 1.0)}
 

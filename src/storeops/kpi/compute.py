@@ -42,7 +42,7 @@ from storeops.kpi.catalog import (
     SATISFIED_MIN_CSAT,
 )
 from storeops.marts.traffic_daily import PERFORMANCE_MART, build_store_performance_daily
-from storeops.opsdb.ledger_tables import ledger_accounts, ledger_entries, ledger_txns
+from storeops.opsdb.ledger_tables import ledger_accounts, ledger_entries, ledger_txns, members
 from storeops.opsdb.promotion_tables import coupons
 from storeops.warehouse import Warehouse
 
@@ -308,27 +308,35 @@ def _utc_to_day(values: pd.Series, timezone: str) -> pd.Series:
     return ts.dt.tz_convert(timezone).dt.date
 
 
-def _balances(engine: Engine, asset: str, timezone: str, days: pd.DatetimeIndex) -> pd.Series:
-    """End-of-day total of members' balances in ``asset`` on each of ``days``."""
-    e, a, t = ledger_entries, ledger_accounts, ledger_txns
+def _balances(engine: Engine, asset: str, timezone: str, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """End-of-day members' balances in ``asset`` on each of ``days``: ``store_id, day,
+    level`` for the chain (every member) and per member store (members with one)."""
+    e, a, t, m = ledger_entries, ledger_accounts, ledger_txns, members
     query = (
-        select(t.c.created_at, e.c.amount)
-        .select_from(e.join(a, e.c.account_id == a.c.account_id).join(t, e.c.txn_id == t.c.txn_id))
+        select(t.c.created_at, e.c.amount, m.c.store_id)
+        .select_from(
+            e.join(a, e.c.account_id == a.c.account_id)
+            .join(t, e.c.txn_id == t.c.txn_id)
+            .outerjoin(m, m.c.member_id == a.c.owner)
+        )
         .where(a.c.asset == asset, a.c.owner != "system")
     )
     with engine.connect() as con:
-        rows = pd.DataFrame(con.execute(query).all(), columns=["created_at", "amount"])
+        rows = pd.DataFrame(con.execute(query).all(), columns=["created_at", "amount", "store"])
     if rows.empty:
-        return pd.Series(0.0, index=days)
+        return pd.DataFrame({"store_id": CHAIN, "day": days.date, "level": 0.0})
     rows["day"] = pd.to_datetime(_utc_to_day(rows["created_at"], timezone))
-    per_day = rows.groupby("day")["amount"].sum().astype("float64")
-    full = per_day.reindex(per_day.index.union(days), fill_value=0.0).sort_index().cumsum()
-    return full.reindex(days)
+    chain = rows.assign(store_id=CHAIN)
+    stored = rows[rows["store"].notna()].assign(store_id=lambda f: f["store"].astype(str))
+    both = pd.concat([chain, stored], ignore_index=True).rename(columns={"amount": "delta"})
+    deltas = both.groupby(["store_id", "day"], as_index=False).agg(delta=("delta", "sum"))
+    return _levels(deltas, days)
 
 
 def ops_kpis(engine: Engine, timezone: str, days: pd.DatetimeIndex) -> list[pd.DataFrame]:
-    """Liabilities (every day of ``days``, 0 without ledger data) and coupon redemption
-    (days with coupons issued), chain level, days in the workspace's time zone."""
+    """Liabilities on every day of ``days`` for the chain (0 without ledger data) and
+    per member store, and the chain's coupon redemption (days with coupons issued);
+    days in the workspace's time zone."""
     from storeops.pos.service import FEN_PER_POINT  # the POS owns the point value
 
     out = []
@@ -336,9 +344,9 @@ def ops_kpis(engine: Engine, timezone: str, days: pd.DatetimeIndex) -> list[pd.D
         ("points_liability", "points", float(FEN_PER_POINT)),
         ("stored_value_liability", "stored_value", 1.0),
     ):
-        level = _balances(engine, asset, timezone, days) * factor
-        frame = pd.DataFrame({"store_id": CHAIN, "day": days.date, "n": level.to_numpy()})
-        out.append(_long(frame, kpi, "n", 1.0))
+        level = _balances(engine, asset, timezone, days)
+        level["level"] = level["level"].astype("float64") * factor
+        out.append(_long(level, kpi, "level", 1.0))
     with engine.connect() as con:
         issued = pd.DataFrame(
             con.execute(select(coupons.c.issued_at, coupons.c.status)).all(),

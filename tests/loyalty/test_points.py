@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from storeops.loyalty import (
     IdempotencyConflictError,
@@ -18,6 +19,7 @@ from storeops.loyalty import (
     enrol,
     trial_balance,
 )
+from storeops.loyalty.ledger import run_once, write_entries
 from storeops.loyalty.points import lot_totals
 from storeops.opsdb.ledger_tables import ledger_entries, point_lot_uses, point_lots
 
@@ -115,3 +117,33 @@ def test_bad_requests_are_refused_clearly(ops_engine: Engine) -> None:
         p.earn("M1", 5, key="")
     with ops_engine.connect() as con:
         assert con.execute(select(func.count()).select_from(point_lot_uses)).scalar() == 0
+
+
+def test_points_paid_and_earned_by_one_sale_move_the_balance_once(ops_engine: Engine) -> None:
+    """The POS commit's step: the balance must cover the points paid on its own (the
+    points the sale earns do not pay for it), and the new lot is not drawn from."""
+    p = _points(ops_engine)
+    p.earn("M1", 100, key="seed", reference="O0", at=T0)
+
+    def sale(paid: int, earned: int, key: str) -> dict[str, Any]:
+        def work(con: Connection, txn_id: int) -> dict[str, Any]:
+            entries: list[dict[str, int]] = []
+            out = p.pay_and_earn_in(con, txn_id, "M1", paid, earned, T0, entries=entries)
+            write_entries(con, entries)
+            return {"paid": out[0], "earned": out[1]}
+
+        return run_once(ops_engine, kind="test_sale", key=key, payload={"p": paid}, work=work)
+
+    with pytest.raises(InsufficientBalanceError):
+        sale(150, 1_000, "too-much")  # 100 on hand: the 1,000 earned do not pay
+    assert p.balance("M1") == 100 and trial_balance(ops_engine)["points"] == 0
+    done = sale(60, 500, "ok")
+    assert done["paid"] == {"member_id": "M1", "points": 60, "balance": 40}
+    assert done["earned"]["balance"] == 540 and done["earned"]["points"] == 500
+    assert p.balance("M1") == lot_totals(ops_engine, "M1") == 540
+    with ops_engine.connect() as con:
+        uses = con.execute(select(point_lot_uses.c.lot_id, point_lot_uses.c.points)).all()
+    assert len(uses) == 1 and uses[0].points == 60 and uses[0].lot_id != done["earned"]["lot_id"]
+    assert trial_balance(ops_engine) == {"points": 0}
+    nothing = sale(0, 0, "nothing")
+    assert (nothing["paid"], nothing["earned"]) == (None, None)

@@ -174,8 +174,9 @@ _CREDIT = (
     .values(balance=_acct.balance + bindparam("amount", type_=_acct.balance.type))
     .returning(_acct.balance)
 )
-#: A debit moves the balance only when it stays >= 0 (the no-overdraft condition).
-_DEBIT = _CREDIT.where(_acct.balance + bindparam("amount", type_=_acct.balance.type) >= 0)
+#: A debit moves the balance only when it covers the debits (the no-overdraft condition;
+#: ``debits`` is the sum of the account's negative lines in the transaction).
+_DEBIT = _CREDIT.where(_acct.balance + bindparam("debits", type_=_acct.balance.type) >= 0)
 _entry_inserts: dict[int, Any] = {}
 
 
@@ -332,7 +333,11 @@ def post(
     """Append entries ``(account_id, amount, is_member_account)`` summing to 0; the
     member accounts' new balances.
 
-    Member accounts move first, in account order, with the no-overdraft condition.
+    Member accounts move first, in account order, with the no-overdraft condition. A
+    member account on several lines (points paid and points earned by one sale) moves
+    once, by their sum, and its balance must cover its debits on its own: what the
+    transaction credits does not pay for what it takes.
+
     With ``entries`` the entry rows are added to that list instead of written: a caller
     composing several steps writes them all at once with :func:`write_entries` before
     its transaction ends (balances move here either way).
@@ -340,13 +345,16 @@ def post(
     rows = [(acc, amt, mem) for acc, amt, mem in lines if amt != 0]
     if sum(amt for _, amt, _ in rows) != 0:
         raise LedgerError(f"unbalanced transaction {txn_id}: {rows}")
+    moves: dict[int, tuple[int, int]] = {}  # member account -> (net amount, debits)
+    for acc, amt, mem in rows:
+        if mem:
+            net, debits = moves.get(acc, (0, 0))
+            moves[acc] = (net + amt, debits + min(amt, 0))
     balances: dict[int, int] = {}
-    for acc, amt, mem in sorted(rows, key=lambda r: (not r[2], r[0])):
-        if not mem:
-            continue
-        new = con.execute(
-            _DEBIT if amt < 0 else _CREDIT, {"acc": acc, "amount": amt}
-        ).scalar_one_or_none()
+    for acc in sorted(moves):
+        net, debits = moves[acc]
+        stmt = _DEBIT if debits < 0 else _CREDIT
+        new = con.execute(stmt, {"acc": acc, "amount": net, "debits": debits}).scalar_one_or_none()
         if new is None:
             raise InsufficientBalanceError(insufficient)
         balances[acc] = int(new)

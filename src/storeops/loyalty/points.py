@@ -120,10 +120,16 @@ class PointsLedger(AssetBook):
         see :func:`~storeops.loyalty.ledger.post`)."""
         require_positive(points, "points to earn")
         member_acc, issued = self._account_in(con, member_id), self._system("issued")
-        expires = when + timedelta(days=self.policy.expiry_days)
         new = post(
             con, txn_id, [(member_acc, points, True), (issued, -points, False)], entries=entries
         )
+        return self._new_lot(con, txn_id, member_id, points, when, new[member_acc])
+
+    def _new_lot(
+        self, con: Connection, txn_id: int, member_id: str, points: int, when: datetime, new: int
+    ) -> dict[str, Any]:
+        """The lot of ``points`` just earned; the earn's answer (``new``: the balance)."""
+        expires = when + timedelta(days=self.policy.expiry_days)
         lot = con.execute(
             _INSERT_LOT,
             {
@@ -140,8 +146,58 @@ class PointsLedger(AssetBook):
             "points": points,
             "lot_id": lot,
             "expires_at": expires.isoformat(),
-            "balance": new[member_acc],
+            "balance": new,
         }
+
+    def pay_and_earn_in(
+        self,
+        con: Connection,
+        txn_id: int,
+        member_id: str,
+        paid: int,
+        earned: int,
+        when: datetime,
+        *,
+        entries: Entries | None = None,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Points paid with and points earned by one sale inside ``txn_id``: what
+        :meth:`redeem_in` and then :meth:`earn_in` answer (``None`` for a zero part),
+        with one move of the member's balance. The points earned do not pay: the
+        balance must cover ``paid`` on its own, and the new lot is not drawn from."""
+        if not paid and not earned:
+            return None, None
+        member_acc = self._account_in(con, member_id)
+        lines = []
+        if paid:
+            require_positive(paid, "points to redeem")
+            lines += [(member_acc, -paid, True), (self._system("redeemed"), paid, False)]
+        if earned:
+            require_positive(earned, "points to earn")
+            lines += [(member_acc, earned, True), (self._system("issued"), -earned, False)]
+        new = post(
+            con,
+            txn_id,
+            lines,
+            insufficient=f"member {member_id} has fewer than {paid} points",
+            entries=entries,
+        )[member_acc]
+        paid_answer = earned_answer = None
+        if paid:
+            self._take_lots(con, txn_id, member_id, paid, when)
+            paid_answer = {"member_id": member_id, "points": paid, "balance": new - earned}
+        if earned:
+            earned_answer = self._new_lot(con, txn_id, member_id, earned, when, new)
+        return paid_answer, earned_answer
+
+    @staticmethod
+    def _take_lots(
+        con: Connection, txn_id: int, member_id: str, points: int, when: datetime
+    ) -> None:
+        taken = _consume(con, txn_id, member_id, points, when)
+        if taken < points:
+            raise InsufficientBalanceError(
+                f"member {member_id} has only {taken} unexpired points; {points} asked"
+            )
 
     def redeem_in(
         self,
@@ -163,11 +219,7 @@ class PointsLedger(AssetBook):
             insufficient=f"member {member_id} has fewer than {points} points",
             entries=entries,
         )
-        taken = _consume(con, txn_id, member_id, points, when)
-        if taken < points:
-            raise InsufficientBalanceError(
-                f"member {member_id} has only {taken} unexpired points; {points} asked"
-            )
+        self._take_lots(con, txn_id, member_id, points, when)
         return {"member_id": member_id, "points": points, "balance": new[member_acc]}
 
     def refund_in(

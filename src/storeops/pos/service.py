@@ -204,14 +204,6 @@ class PosService:
             member = req.member_id
             out: dict[str, Any] = {"order_id": req.order_id, "promotions": None}
             entries: Entries = []  # the ledger entries of all steps, written at once
-            if member is not None and req.points_to_use:
-                out["points_paid"] = self.points.redeem_in(
-                    con, txn_id, member, req.points_to_use, when, entries=entries
-                )
-            if member is not None and req.stored_value_fen:
-                out["stored_value"] = self.stored_value.spend_in(
-                    con, txn_id, member, req.stored_value_fen, entries=entries
-                )
             earned = 0
             if member is not None:
                 earned = points_for(
@@ -219,10 +211,19 @@ class PosService:
                     points_paid_fen=points_fen, stored_value_paid_fen=req.stored_value_fen,
                     promotion_multiplier=q.points_multiplier,
                 )  # fmt: skip
-                if earned:
-                    out["points_earned"] = self.points.earn_in(
-                        con, txn_id, member, earned, when, entries=entries
+                # Points paid and earned move the points balance once (paid first: the
+                # points earned do not pay for this sale).
+                paid, got = self.points.pay_and_earn_in(
+                    con, txn_id, member, req.points_to_use, earned, when, entries=entries
+                )
+                if paid is not None:
+                    out["points_paid"] = paid
+                if req.stored_value_fen:
+                    out["stored_value"] = self.stored_value.spend_in(
+                        con, txn_id, member, req.stored_value_fen, entries=entries
                     )
+                if got is not None:
+                    out["points_earned"] = got
             write_entries(con, entries)
             payable = total - points_fen - req.stored_value_fen
             out.update(

@@ -119,6 +119,7 @@ def heatmap(
     z_format: str = "",
     colorscale: str = HEAT,
     height: int = 360,
+    x_category: bool = False,
 ) -> Figure:
     trace: dict[str, Any] = {
         "type": "heatmap",
@@ -126,13 +127,15 @@ def heatmap(
         "y": _list(y),
         "z": [_list(row) for row in z],
         "colorscale": colorscale,
-        # Plotly's YlOrRd runs dark to light; reversed, the busiest cells are red.
-        "reversescale": colorscale == HEAT,
+        # Plotly's sequential scales run dark to light; reversed, high is dark.
+        "reversescale": True,
         "hoverongaps": False,
     }
     if z_format:
         trace["colorbar"] = {"tickformat": z_format}
     lay = layout(title, height=height, yaxis={"automargin": True, "type": "category"})
+    if x_category:
+        lay["xaxis"] = {"type": "category"}
     return {"data": [trace], "layout": lay}
 
 

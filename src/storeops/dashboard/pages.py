@@ -477,7 +477,7 @@ def funnels(view: View) -> dict[str, Any]:
     if not f.empty:
         everyone = f[f["breakdown"] == "*"].sort_values("step")
         out["steps"] = [_(str(e)) for e in everyone["event"]]
-        out["period"] = (everyone["since"].iloc[0], everyone["until"].iloc[0])
+        out["period"] = tuple(str(everyone[c].iloc[0])[:10] for c in ("since", "until"))
         out["charts"]["funnel"] = charts.funnel(
             out["steps"], everyone["people"].tolist(), title=_("App purchase funnel, everyone")
         )
@@ -488,13 +488,15 @@ def funnels(view: View) -> dict[str, Any]:
                  "conversion": fmt_pct(rows["conversion_from_start"].iloc[-1])}
             )  # fmt: skip
     if not r.empty:
-        grid = r.pivot_table(index="cohort", columns="period", values="rate").sort_index()
+        # Week 0 is 100% by definition; leaving it out keeps the colours for the rest.
+        later = r[r["period"] > 0]
+        grid = later.pivot_table(index="cohort", columns="period", values="rate").sort_index()
         sizes = r.groupby("cohort")["cohort_size"].first()
-        labels = [f"{c.isoformat()} ({int(sizes[c])})" for c in grid.index]
+        labels = [f"{str(c)[:10]} ({int(sizes[c])})" for c in grid.index]
         out["charts"]["retention"] = charts.heatmap(
             [f"+{int(p)}" for p in grid.columns], labels, grid.to_numpy().tolist(),
             title=_("Weekly retention by first-event cohort"), z_format=".0%",
-            colorscale="Blues", height=420,
+            colorscale="Blues", height=420, x_category=True,
         )  # fmt: skip
     return out
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +29,7 @@ from sqlalchemy import Engine, select
 
 from storeops import __version__
 from storeops.access import ROLES, LoginError, NotVisibleError, Permission, Principal, authenticate
+from storeops.alerts.events import acknowledge, list_alerts
 from storeops.api.auth import get_ops_engine
 from storeops.dashboard import pages
 from storeops.dashboard.pages import CHAIN, PERIODS, View
@@ -43,6 +44,7 @@ from storeops.dashboard.session import (
 )
 from storeops.dashboard.snapshot import SnapshotCache
 from storeops.i18n import LOCALES, normalize_locale, translations
+from storeops.kpi import KPIS
 from storeops.marts.dashboard_behaviour import DEFAULT_FUNNEL
 from storeops.opsdb.access_tables import user_stores, users
 from storeops.workspace import Workspace
@@ -455,16 +457,23 @@ def alerts_page(request: Request, status: str = "open") -> Response:
 
 
 def alerts_context(request: Request, principal: Principal, status: str) -> dict[str, Any]:
-    try:
-        from storeops.alerts.events import list_alerts
-    except ImportError:
-        return {"available": False, "alerts": [], "status": status}
     status = status if status in ("open", "acknowledged", "all") else "open"
     asked = request.query_params.get("store")
     store = asked if asked and asked != CHAIN else None
     found = list_alerts(get_ops_engine(request), principal, status=status, store_id=store,  # type: ignore[arg-type]
                         limit=200)  # fmt: skip
-    return {"available": True, "alerts": found, "status": status}
+    locale = locale_of(request)
+    rows = []
+    for a in found:
+        kpi = KPIS.get(a.kpi)
+        fmt = partial(kpi.format, locale=locale) if kpi is not None else str
+        rows.append({
+            "alert_id": a.alert_id, "day": a.day, "level": a.level, "rule": a.rule,
+            "kpi": kpi.name(locale) if kpi is not None else a.kpi, "store_id": a.store_id,
+            "value": fmt(a.value), "expected": fmt(a.expected),
+            "acknowledged_at": a.acknowledged_at, "acknowledged_by": a.acknowledged_by,
+        })  # fmt: skip
+    return {"alerts": rows, "status": status}
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -475,8 +484,6 @@ def acknowledge_alert(
     if principal is None:
         return _login_redirect(request)
     _check_csrf(request, csrf_token)
-    from storeops.alerts.events import acknowledge
-
     try:
         acknowledge(get_ops_engine(request), alert_id, principal.id, principal)
     except NotVisibleError:

@@ -7,10 +7,13 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.dashboard.conftest import PASSWORD, client_for, login
+from tests.dashboard.conftest import PASSWORD, ROUTES, client_for, login
+from typer.testing import CliRunner
 
+from storeops.api.app import create_app
+from storeops.cli.main import app as cli
 from storeops.dashboard.routes import PAGES, PLOTLY_URL
-from storeops.workspace import Workspace
+from storeops.workspace import Workspace, open_workspace
 
 SLUGS = [p.slug for p in PAGES]
 
@@ -168,3 +171,24 @@ def test_static_files(anonymous: TestClient) -> None:
     assert anonymous.get("/static/dashboard.js").status_code == 200
     assert anonymous.get("/static/..%2Fsession.py").status_code == 404
     assert anonymous.get("/static/secret.txt").status_code == 404
+
+
+def test_storeops_serve_mounts_the_dashboard(demo_ws: Workspace) -> None:
+    with TestClient(create_app(demo_ws, background_jobs=False)) as c:
+        r = c.get("/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/overview"
+        assert c.get("/login").status_code == 200
+
+
+def test_demo_logins_command(demo_ws: Workspace) -> None:
+    runner = CliRunner()
+    args = ["dashboard", "demo-logins", "-w", str(demo_ws.root), "--json"]
+    first = json.loads(runner.invoke(cli, args).stdout)
+    again = json.loads(runner.invoke(cli, args).stdout)
+    assert [x["username"] for x in first["logins"]] == ["demo", "demo_manager"]
+    assert [x["created"] for x in again["logins"]] == [False, False]
+    assert first["logins"][1]["stores"] == ["S001"]
+    assert "session_key" in (demo_ws.root / "storeops.toml").read_text()
+    with TestClient(create_app(open_workspace(demo_ws.root), route_modules=ROUTES)) as c:
+        login(c, "demo_manager", "storeops-store")
+        assert c.get("/overview?store=S002").status_code == 404

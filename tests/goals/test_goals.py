@@ -97,6 +97,10 @@ def test_pacing_on_a_rising_series(ops_engine: Engine, wh: Warehouse) -> None:
     [ahead] = goal_status(ops_engine, wh, goal_ids=[soon])
     assert ahead.expected == 0.035 and ahead.status == "on_track"
     assert ahead.weekly == [] and ahead.projected is None
+    # A steep line is read at the deadline but kept within 0 ... 100 %.
+    steep = goal(ops_engine, wh, deadline=date(2050, 1, 1))  # 0.1 % a week: 127 % by then
+    [far] = goal_status(ops_engine, wh, goal_ids=[steep])
+    assert far.projected == 1.0
 
 
 def test_down_kpi_sum_kpi_and_chain_level(ops_engine: Engine, wh: Warehouse) -> None:
@@ -105,7 +109,8 @@ def test_down_kpi_sum_kpi_and_chain_level(ops_engine: Engine, wh: Warehouse) -> 
     assert c.current == pytest.approx(0.002 - 0.0001 * 5.5)
     # Below the straight path from 0.2 % to 0.12 %: ahead, as down is good.
     assert c.expected == pytest.approx(0.002 - 0.0008 * 55 / 181) and c.status == "on_track"
-    assert c.projected == pytest.approx(0.002 - 0.0001 * 178 / 7)
+    # The line falls below 0 by the deadline (0.2 % - 0.01 % x 178 / 7): kept at 0.
+    assert 0.002 - 0.0001 * 178 / 7 < 0 and c.projected == 0.0
     reached = goal(ops_engine, wh, kpi="complaint_rate", baseline=0.002, target=0.0015)
     assert goal_status(ops_engine, wh, goal_ids=[reached])[0].status == "achieved"
 

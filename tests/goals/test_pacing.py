@@ -71,3 +71,10 @@ def test_status(
     kpi: str, current: float | None, expected: float, target: float, status: str
 ) -> None:
     assert status_of(KPIS[kpi], current, expected, target) == status
+
+
+def test_projection_is_kept_within_what_the_kpi_can_be() -> None:
+    assert KPIS["repeat_purchase_rate"].clamp(1.327) == 1.0
+    assert KPIS["nps"].clamp(114.3) == 100.0 and KPIS["nps"].clamp(-130.0) == -100.0
+    assert KPIS["complaint_rate"].clamp(-0.001) == 0.0
+    assert KPIS["sales"].clamp(5e9) == 5e9

@@ -7,8 +7,9 @@ straight path from baseline to target, the projected end value and the status.
 - **projected** end value: a straight line through the weekly values since the start,
   fitted with the Theil–Sen estimator (the median of the slopes between every pair of
   weeks, so one odd week — a holiday, a broken counter — does not tilt it), read at
-  the deadline; with a single week the projection is that week's value; none without
-  weeks;
+  the deadline and kept within what the KPI can be (a share within 0 … 100 %, NPS
+  within ±100, amounts at least 0); with a single week the projection is that week's
+  value; none without weeks;
 - **status**: ``achieved`` when the current value is at the target or beyond it (in
   the KPI's direction of good), ``on_track`` when it is at the expected value or
   beyond it, else ``behind``; ``no_data`` when there is no current value.

@@ -308,7 +308,9 @@ def pace(wh: Warehouse, goal: Goal, as_of: date | None = None) -> GoalStatus:
             for w, v in weekly
             if v is not None
         ]
-        projected = projected_value(points, goal.deadline)
+        line = projected_value(points, goal.deadline)
+        # A straight line can run past what the KPI can be (a share above 100 %).
+        projected = None if line is None else kpi.clamp(line)
     span = goal.target - goal.baseline
     progress = None if current is None or span == 0 else (current - goal.baseline) / span
     return GoalStatus(

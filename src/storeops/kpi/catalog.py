@@ -73,6 +73,20 @@ class Kpi:
     def definition(self, locale: str = "zh_CN") -> str:
         return self.definition_en if _is_en(locale) else self.definition_zh
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the KPI can take: shares 0 … 1, NPS −100 … 100, the rest ≥ 0."""
+        if self.unit == "ratio":
+            return (0.0, 1.0)
+        if self.unit == "score":
+            return (-100.0, 100.0)
+        return (0.0, float("inf"))
+
+    def clamp(self, value: float) -> float:
+        """``value`` moved into :attr:`bounds` (a projection can run past them)."""
+        low, high = self.bounds
+        return min(max(value, low), high)
+
     def better(self, a: float, b: float) -> bool:
         """True when ``a`` is at least as good as ``b`` in this KPI's direction."""
         return a >= b if self.direction == "up" else a <= b

@@ -27,6 +27,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "storeops.api.routes.behaviour",
     "storeops.api.routes.pos",
     "storeops.api.routes.members",
+    "storeops.api.routes.marts",
     "storeops.dashboard.routes",
     "storeops.api.routes.alerts",
     "storeops.api.routes.reports",

@@ -22,6 +22,10 @@ shortest chain, so step k is reached iff some event has ``ts - start_k <= window
 and the smallest such difference is the person's time to reach step k. After the
 first pass only the rows that can still matter go on (see :meth:`FunnelInsight.to_expr`).
 
+On DuckDB, from :data:`KERNEL_MIN_EVENTS` events, the same per-person table is
+computed by a compiled kernel instead (:mod:`storeops.behaviour.funnel_kernel`);
+:meth:`FunnelInsight.sql_expr` stays the portable path and the reference.
+
 Breakdowns attribute each person to one value: the property's value on their
 first event that matches step 1 (first touch), so the groups add up to the total.
 """
@@ -299,8 +303,8 @@ Engine = Literal["auto", "sql", "kernel"]
 #: the given events, before any filter): below it the SQL answers in well under a
 #: second and loading the compiled kernel would cost as much as it saves.
 KERNEL_MIN_EVENTS = 1_000_000
-#: … and up to this many: the kernel holds about 22 bytes per matching event in
-#: memory (27 with a breakdown), where DuckDB's SQL path can spill to disk.
+#: … and up to this many: the kernel holds about 9 bytes per matching event in
+#: memory (13 with a breakdown), where DuckDB's SQL path can spill to disk.
 KERNEL_MAX_EVENTS = 200_000_000
 
 

@@ -2,18 +2,18 @@
 :meth:`storeops.behaviour.funnel.FunnelInsight.to_expr` without SQL window passes.
 
 DuckDB still does what it is good at — reading the events, resolving persons,
-matching the step filters — and hands over, batch by batch as Arrow, three narrow
-columns per matching event: a dense person number (``int32``), the timestamp
-(``int64`` microseconds) and a bit mask of the steps the event matches. Then, in
-compiled code:
+matching the step filters — and counts each person's matching events. Then it hands
+over, batch by batch as Arrow, three narrow columns per matching event: a dense
+person number (``int32``), the timestamp (``int64`` microseconds) and a bit mask of
+the steps the event matches. In compiled code:
 
-1. a counting sort by person (one pass to count, one to scatter) puts every
-   person's events next to each other;
-2. each person's events are sorted by time (in parallel over persons). Events of
-   one person with the same timestamp that could change the answer (different step
-   masks or breakdown values) are put in the exact query order
-   ``(ts, seq, source_id, message_id)`` by a second, small DuckDB query over just
-   those (person, timestamp) pairs, so the order is DuckDB's own string order;
+1. each batch is placed straight into its persons' slices of two arrays (a counting
+   sort whose counts DuckDB gave), so every person's events lie together;
+2. each person's events are sorted by time (in parallel over blocks of persons).
+   Same-instant events of one person whose order could change the answer (see
+   :func:`_order_matters`) are put in the exact query order ``(ts, seq, source_id,
+   message_id)`` by a second, small DuckDB query over just those (person, instant)
+   pairs, so the order is DuckDB's own string order;
 3. one pass over each person's events, in order, keeps for every step k the latest
    start of a chain that has reached step k so far (``latest[k]``). An event that
    matches step k extends the best chain ending at an earlier event:
@@ -28,8 +28,8 @@ divided by 1000, as DuckDB's ``date_diff('millisecond', …)`` counts them.
 
 Compiled functions are cached on disk (``cache=True``: next to this module, or in
 numba's per-user cache directory when that is not writable), so only the first run
-after an install pays the compilation (a few seconds); loading the cache costs a
-fraction of a second per process.
+after an install pays the compilation (seconds; ``bench/bench_funnel.py`` measures
+it); later processes load the cache.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import get_num_threads, njit, prange
 
-from storeops.errors import StoreOpsError
+from storeops.behaviour.events import BehaviourError
 from storeops.warehouse import Warehouse
 
 #: "No chain yet" in the ``latest`` state (below every real timestamp).
@@ -352,14 +352,6 @@ def _evaluate(  # pragma: no cover - compiled
     return reached, millis, first_bd
 
 
-class FunnelKernelError(StoreOpsError):
-    """The kernel could not answer; ``code`` is stable for programs and tests."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 # -- driver ---------------------------------------------------------------------------
 @dataclass
 class KernelStats:
@@ -504,7 +496,7 @@ class Kernel:
 
 
 def raise_changed() -> None:
-    raise FunnelKernelError(
+    raise BehaviourError(
         "funnel.events_changed",
         "the events changed while the funnel read them (a load was running?): run the funnel again",
     )

@@ -137,7 +137,7 @@ KPI_TILES = (
 )  # fmt: skip
 
 
-def kpi_rollup(rows: pd.DataFrame, kpi: Any, chain: bool) -> float | None:
+def kpi_rollup(rows: pd.DataFrame, kpi: Any) -> float | None:
     """One KPI over a period and set of stores from ``mart_kpi_daily`` rows, by the
     catalog's rules (``kind``, ``scale``, ``level_ratio``; see storeops.kpi.catalog)."""
     if rows.empty:
@@ -180,8 +180,8 @@ def _kpi_tiles(view: View, first: date, last: date, prev_first: date) -> list[Ti
             rows = rows[rows["store_id"].isin(view.stores())]
         if rows.empty:
             continue
-        cur = kpi_rollup(in_days(rows, first, last), kpi, chain)
-        prev = kpi_rollup(in_days(rows, prev_first, first - timedelta(days=1)), kpi, chain)
+        cur = kpi_rollup(in_days(rows, first, last), kpi)
+        prev = kpi_rollup(in_days(rows, prev_first, first - timedelta(days=1)), kpi)
         fmt: Callable[[Any], str] = partial(kpi.format, locale=view.locale)
         tiles.append(
             _tile(

@@ -173,6 +173,10 @@ def demo(
         f"{quarantined} rows quarantined as planted — see `storeops quarantine list`)"
     )
     console.print(render_summary(rows, f"Store performance, {cfg.start_date} to {cfg.end_date}"))
+    if goals:
+        console.print(
+            f"{len(goals)} demo goals with their pacing: `storeops goals status -w {build.root}`"
+        )
 
 
 @handle_errors

@@ -12,6 +12,7 @@ import urllib.parse
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from tests.notify.servers import http_receiver
 
@@ -153,3 +154,46 @@ def test_dingtalk_sign_matches_the_documented_example_algorithm() -> None:
     assert dingtalk.sign(secret, timestamp) == urllib.parse.quote_plus(
         base64.b64encode(mac.digest())
     )
+
+
+def test_a_pasted_robot_url_keeps_its_credential_sealed(
+    ops_engine: Engine, cipher: FieldCipher, root: Path
+) -> None:
+    from sqlalchemy import select
+
+    from storeops.notify import NotifyError
+    from storeops.opsdb.alert_tables import notify_channels
+
+    with http_receiver([(200, {"errcode": 0, "errmsg": "ok"})]) as server:
+        wx = add_channel(
+            ops_engine,
+            "wx",
+            "wecom",
+            {"url": server.url + "/cgi-bin/webhook/send?key=abc-123"},
+            cipher=cipher,
+        )
+        ding = add_channel(
+            ops_engine,
+            "ding",
+            "dingtalk",
+            {"url": server.url + "/robot/send?access_token=tok-9"},
+            secret="SECxyz",
+            cipher=cipher,
+        )
+        assert wx.config["url"] == server.url + "/cgi-bin/webhook/send"
+        assert ding.config["url"] == server.url + "/robot/send"
+        for name in ("wx", "ding"):
+            enqueue(ops_engine, name, Notification(subject="x"), now=T0)
+        assert deliver_pending(ops_engine, root, lambda: cipher, now=T0).sent == 2
+    paths = sorted(r.path for r in server.received)
+    assert paths[0] == "/cgi-bin/webhook/send?key=abc-123"
+    assert paths[1].startswith("/robot/send?access_token=tok-9&timestamp=")
+    with ops_engine.connect() as con:
+        query = select(notify_channels.c.config, notify_channels.c.secret_enc)
+        stored = con.execute(query.order_by(notify_channels.c.channel_id)).all()
+    assert not any("abc-123" in str(c) or "tok-9" in str(c) for c, _ in stored)
+    assert cipher.decrypt(stored[1][1], purpose="notify.channel:ding") == "tok-9 SECxyz"
+    with pytest.raises(NotifyError, match="differ"):
+        add_channel(
+            ops_engine, "wx2", "wecom", {"url": "https://h/send?key=a"}, secret="b", cipher=cipher
+        )

@@ -10,6 +10,7 @@ shown again.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,15 +34,21 @@ class ChannelKind:
     #: Whether the kind cannot work without a secret.
     needs_secret: bool
     secret_help: str
+    #: A robot URL pasted whole carries its credential in this query parameter: it is
+    #: moved out of the plain settings into the sealed secret.
+    url_secret: str | None = None
 
 
 CHANNEL_KINDS: dict[str, ChannelKind] = {
     "outbox": ChannelKind(outbox.OutboxConfig, outbox.deliver, False, "none"),
     "webhook": ChannelKind(webhook.WebhookConfig, webhook.deliver, False,
                            "the HMAC signing key (recommended)"),
-    "wecom": ChannelKind(wecom.WecomConfig, wecom.deliver, True, "the robot's key=… value"),
+    "wecom": ChannelKind(wecom.WecomConfig, wecom.deliver, True,
+                         "the robot's key=… value (or paste the whole webhook URL)", "key"),
     "dingtalk": ChannelKind(dingtalk.DingtalkConfig, dingtalk.deliver, True,
-                            "'<access_token>' or '<access_token> <SEC… signing secret>'"),
+                            "'<access_token>' or '<access_token> <SEC… signing secret>' "
+                            "(or paste the whole webhook URL and give the SEC… secret)",
+                            "access_token"),
     "smtp": ChannelKind(smtp.SmtpConfig, smtp.deliver, False,
                         "the SMTP password (with a username)"),
 }  # fmt: skip
@@ -103,6 +110,8 @@ def add_channel(
         raise NotifyError(f"channel name {name!r}: use 1-64 letters, digits, '-' or '_'")
     settings = validate_settings(kind, config or {})
     spec = CHANNEL_KINDS[kind]
+    if spec.url_secret and "url" in settings:
+        settings["url"], secret = _credential_from_url(settings["url"], spec.url_secret, secret)
     if spec.needs_secret and not secret:
         raise NotifyError(f"a {kind} channel needs a secret: {spec.secret_help}")
     if secret and cipher is None:
@@ -124,6 +133,23 @@ def add_channel(
             f"a channel named {name!r} exists; remove it first (`storeops channels remove`)"
         ) from None
     return get_channel(engine, name)
+
+
+def _credential_from_url(url: str, param: str, secret: str | None) -> tuple[str, str | None]:
+    """``url`` without its ``param`` query value, and the secret with that value first
+    (a DingTalk signing secret given separately follows it after a space)."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    found = [v for k, v in query if k == param]
+    if not found:
+        return url, secret
+    rest = urllib.parse.urlencode([(k, v) for k, v in query if k != param])
+    bare = urllib.parse.urlunsplit(parts._replace(query=rest))
+    if param == "access_token":  # DingTalk: the token, then the signing secret if any
+        return bare, " ".join([found[0], *([secret] if secret else [])])
+    if secret and secret != found[0]:
+        raise NotifyError(f"the URL's {param}= and the secret differ: give only one")
+    return bare, found[0]
 
 
 def _channel(row: Any) -> Channel:

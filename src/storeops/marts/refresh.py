@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from storeops.errors import StoreOpsError
 from storeops.marts.dashboard_behaviour import build_behaviour_marts
 from storeops.marts.dashboard_customers import build_customer_marts
-from storeops.marts.dashboard_forecast import build_forecast_marts
+from storeops.marts.dashboard_forecast import build_forecast_marts, build_forecast_marts_if_new_day
 from storeops.marts.kpi_daily import build_kpi_mart
 from storeops.marts.traffic_daily import (
     build_store_performance_daily,
@@ -96,7 +96,7 @@ MART_STEPS: tuple[MartStep, ...] = (
     MartStep("mart_kpi_daily", _kpi_daily, _kpi_daily),
     MartStep("dashboard_behaviour", build_behaviour_marts),
     MartStep("dashboard_customers", build_customer_marts),
-    MartStep("forecast_and_staffing", build_forecast_marts),
+    MartStep("forecast_and_staffing", build_forecast_marts, build_forecast_marts_if_new_day),
 )
 
 

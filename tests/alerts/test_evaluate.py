@@ -193,11 +193,25 @@ def test_cli_rules_evaluate_list_ack(kpi_workspace: Workspace) -> None:
         runner.invoke(app, ["alerts", "list", "--status", "acknowledged", "--json", *w]).output
     )
     assert done[0]["acknowledged_by"] == "li.na"
+    one = json.loads(
+        runner.invoke(app, ["alerts", "evaluate", "--date", "2026-10-20", "--json", *w]).output
+    )
+    assert (one["date_from"], one["date_to"], one["already_recorded"]) == (
+        "2026-10-20",
+        "2026-10-20",
+        1,
+    )
+    assert runner.invoke(app, ["alerts", "rules", "disable", "entries-drop", *w]).exit_code == 0
+    idle = json.loads(runner.invoke(app, ["alerts", "evaluate", "--json", *w]).output)
+    assert idle["rules"] == 0 and idle["fired"] == []
+    assert runner.invoke(app, ["alerts", "rules", "enable", "entries-drop", *w]).exit_code == 0
     missing = runner.invoke(app, ["alerts", "ack", "999", *w])
     assert missing.exit_code == 2 and "alert 999 was not found" in missing.output
     table = runner.invoke(app, ["alerts", "list", "--status", "all", *w])
     assert "S1" in table.output and "2026-10-20" in table.output
     assert list_alerts(kpi_workspace.ops_engine(), ["S2"]) == []
+    assert runner.invoke(app, ["alerts", "rules", "remove", "entries-drop", *w]).exit_code == 0
+    assert list_alerts(kpi_workspace.ops_engine()) == []  # its alerts went with it
 
 
 def test_no_mart_is_a_clear_error(tmp_path: object) -> None:

@@ -368,14 +368,14 @@ class FunnelInsight:
                 f"the native funnel kernel runs on DuckDB only, not on {self.wh.name}; "
                 "use engine='sql' (the portable path) there",
             )
-        from storeops.behaviour.funnel_kernel import kernel_persons
+        from storeops.behaviour.funnel_kernel import kernel_persons, mask_type
 
         q = self.query
         e = self._matched_events()
         mask = functools.reduce(
             operator.add,
             [ibis.ifelse(e[f"_m{i}"], 1 << i, 0) for i in range(len(q.steps))],
-        ).cast("int32")
+        ).cast(mask_type(len(q.steps)))  # a bit per step, in the narrowest integer
         columns: dict[str, ir.Value] = {"mask": mask}
         if q.breakdown is not None:
             value = breakdown_value(self.wh, e, q.breakdown)

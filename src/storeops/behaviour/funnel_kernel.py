@@ -39,6 +39,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +55,15 @@ from storeops.warehouse import Warehouse
 _NONE = np.iinfo(np.int64).min
 #: Rows per Arrow batch fetched from DuckDB (memory is bounded by what is kept).
 BATCH_ROWS = 1 << 20
+#: Same-instant groups are read back with a list of their instants up to this many.
+MAX_LISTED_INSTANTS = 5_000
+
+
+@ibis.udf.scalar.builtin(name="make_timestamp")
+def _timestamp_us(us: int) -> dt.timestamp:
+    """DuckDB: the timestamp ``us`` microseconds after 1970-01-01 (exact, unlike a
+    literal with fractional seconds)."""
+
 
 # The OpenMP threading layer is thread-safe, but parallel kernels from several
 # request threads would only compete for the same cores: run one at a time.
@@ -71,30 +82,33 @@ def _scatter(  # pragma: no cover - compiled
     mask: Mask,
     bd: I32,
     cursor: I64,
-    starts: I64,
+    block_starts: I64,
+    out_person: I32,
     out_ts: I64,
     out_mask: Mask,
     out_bd: I32,
     with_bd: bool,
     parts: int,
 ) -> bool:
-    """Counting sort, second pass: put each event at its person's next free slot.
-    ``parts`` threads split the persons (each reads the whole batch, writes its own
-    persons). False if a person has more events than counted."""
-    n_persons = cursor.shape[0]
+    """Counting sort, first level: put each event at the next free slot of its block
+    of :data:`_BLOCK` persons (few streams of writes, unlike one per person).
+    ``parts`` threads split the blocks (each reads the whole batch, writes its own
+    blocks). False if a block has more events than counted."""
+    n_blocks = cursor.shape[0]
     overflow = np.zeros(parts, np.bool_)
     for part in prange(parts):
-        lo = part * n_persons // parts
-        hi = (part + 1) * n_persons // parts
+        lo = part * n_blocks // parts
+        hi = (part + 1) * n_blocks // parts
         for i in range(person.shape[0]):
-            p = person[i]
-            if p < lo or p >= hi:
+            blk = person[i] // _BLOCK
+            if blk < lo or blk >= hi:
                 continue
-            j = cursor[p]
-            if j >= starts[p + 1]:
+            j = cursor[blk]
+            if j >= block_starts[blk + 1]:
                 overflow[part] = True
                 continue
-            cursor[p] = j + 1
+            cursor[blk] = j + 1
+            out_person[j] = person[i]
             out_ts[j] = ts[i]
             out_mask[j] = mask[i]
             if with_bd:
@@ -232,16 +246,44 @@ def _same_time_groups(  # pragma: no cover - compiled
 
 @njit(cache=True, parallel=True)
 def _sort_all(  # pragma: no cover - compiled
-    starts: I64, ts: I64, mask: Mask, bd: I32, with_bd: bool, narrow: bool, parents: I64
-) -> I64:
-    """Sort every person's events by time; per person, the number of same-time
-    groups whose order matters."""
+    starts: I64,
+    person: I32,
+    ts: I64,
+    mask: Mask,
+    bd: I32,
+    with_bd: bool,
+    narrow: bool,
+    parents: I64,
+) -> tuple[I64, bool]:
+    """Per block of persons (in parallel): the counting sort's second level (each
+    person's events together, in cache), then each person's events by time.
+    Returns, per person, the number of same-time groups whose order matters, and
+    False if a person has more events than counted."""
     n_persons = starts.shape[0] - 1
+    n_blocks = (n_persons + _BLOCK - 1) // _BLOCK
     ties = np.zeros(n_persons, np.int64)
+    broken = np.zeros(n_blocks, np.bool_)
     none = np.empty(0, np.int64)
-    for block in prange((n_persons + _BLOCK - 1) // _BLOCK):
+    for block in prange(n_blocks):
         first = block * _BLOCK
         last = min(n_persons, first + _BLOCK)
+        a0 = starts[first]
+        a1 = starts[last]
+        local_ts = ts[a0:a1].copy()
+        local_mask = mask[a0:a1].copy()
+        local_bd = bd[a0:a1].copy() if with_bd else bd[:0]
+        cursor = starts[first:last] - a0
+        for i in range(a0, a1):
+            q = person[i] - first
+            if q < 0 or q >= last - first or cursor[q] >= starts[first + q + 1] - a0:
+                broken[block] = True
+                continue
+            j = a0 + cursor[q]
+            cursor[q] += 1
+            ts[j] = local_ts[i - a0]
+            mask[j] = local_mask[i - a0]
+            if with_bd:
+                bd[j] = local_bd[i - a0]
         longest = 0
         for p in range(first, last):
             longest = max(longest, starts[p + 1] - starts[p])
@@ -253,7 +295,7 @@ def _sort_all(  # pragma: no cover - compiled
             if b - a > 1:
                 _sort_person(a, b, ts, mask, bd, with_bd, narrow, keys, scratch)
                 ties[p] = _same_time_groups(a, b, ts, mask, bd, with_bd, parents, none, 0)
-    return ties
+    return ties, not broken.any()
 
 
 @njit(cache=True, nogil=True)
@@ -400,6 +442,11 @@ class BreakdownCodes:
         return np.array([-1 if v is None else self._codes[v] for v in values], np.int32)
 
 
+def mask_type(n_steps: int) -> str:
+    """The SQL (Ibis) type of a step mask: as narrow as :func:`mask_dtype`."""
+    return "uint8" if n_steps <= 8 else "uint16" if n_steps <= 16 else "uint32"
+
+
 def mask_dtype(n_steps: int) -> type[np.unsignedinteger]:
     """The narrowest unsigned type with a bit per step."""
     return np.uint8 if n_steps <= 8 else np.uint16 if n_steps <= 16 else np.uint32
@@ -428,8 +475,13 @@ class Kernel:
         self.with_bd = with_bd
         self.starts = np.zeros(self.n_persons + 1, np.int64)
         np.cumsum(counts, out=self.starts[1:])
-        self.cursor = self.starts[:-1].copy()
+        # The first level places events by block of persons (see _scatter).
+        self.block_starts = np.ascontiguousarray(self.starts[::_BLOCK])
+        if (self.n_persons % _BLOCK) or self.n_persons == 0:
+            self.block_starts = np.append(self.block_starts, self.starts[-1])
+        self.cursor = self.block_starts[:-1].copy()
         n = int(self.starts[-1])
+        self.person = np.empty(n, np.int32)
         self.ts = np.empty(n, np.int64)
         self.mask = np.empty(n, mask_dtype(len(parents)))
         self.bd = np.empty(n if with_bd else 0, np.int32)
@@ -442,7 +494,8 @@ class Kernel:
         with _LOCK:
             ok = _scatter(
                 person, ts, mask.astype(self.mask.dtype, copy=False), bd, self.cursor,
-                self.starts, self.ts, self.mask, self.bd, self.with_bd, get_num_threads(),
+                self.block_starts, self.person, self.ts, self.mask, self.bd, self.with_bd,
+                get_num_threads(),
             )  # fmt: skip
         if not ok:
             raise_changed()
@@ -466,7 +519,10 @@ class Kernel:
         t0 = time.perf_counter()
         with _LOCK:
             narrow = mask.dtype.itemsize == 1
-            ties = _sort_all(starts, ts, mask, bd, with_bd, narrow, self.parents)
+            ties, ok = _sort_all(starts, self.person, ts, mask, bd, with_bd, narrow, self.parents)
+        self.person = np.empty(0, np.int32)  # not needed any more
+        if not ok:
+            raise_changed()
         t1 = time.perf_counter()
         self.stats.sort_s = self.placing_s + (t1 - t0)
         g_person, g_ts, g_start, g_len = _tie_groups(
@@ -546,11 +602,16 @@ def kernel_persons(
                 }
             )
         )
-        # First the instants alone (DuckDB pushes that join's filter into the scan,
-        # so only the rows at those instants are read further), then the exact
-        # (person, instant) pairs, in the query's event order.
-        instants = wh.stage(pa.table({"ts": pa.array(np.unique(group_ts), pa.timestamp("us"))}))
-        rows = matched.semi_join(instants, "ts").inner_join(groups, ["person_id", "ts"])
+        # Only the rows at those instants: as a list of constants the filter goes
+        # into DuckDB's scan, which then skips the other columns of every block
+        # without such an instant (a join would read them all).
+        instants = np.unique(group_ts)
+        if len(instants) <= MAX_LISTED_INSTANTS:
+            near = matched.filter(matched.ts.isin([_timestamp_us(int(t)) for t in instants]))
+        else:
+            at = wh.stage(pa.table({"ts": pa.array(instants, pa.timestamp("us"))}))
+            near = matched.semi_join(at, "ts")
+        rows = near.inner_join(groups, ["person_id", "ts"])
         rows = rows.order_by(["_group", *order_keys]).select(*columns[2:])
         got = wh.to_pyarrow(rows)
         mask = got.column("mask").to_numpy().astype(mask_dtype(n_steps))

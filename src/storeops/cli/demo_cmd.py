@@ -29,9 +29,12 @@ from storeops.cli.common import (
     workspace_from,
 )
 from storeops.demo import DemoConfig, build_demo
+from storeops.demo.ops_activity import seed_ops_activity
 from storeops.errors import ConfigError
 from storeops.goals.demo import seed_demo_goals
 from storeops.marts.refresh import refresh_marts
+from storeops.notify.channels import ensure_outbox_channel
+from storeops.reports.schedule import add_default_schedules
 from storeops.warehouse import Warehouse
 
 _DEFAULTS = DemoConfig()
@@ -130,8 +133,14 @@ def demo(
     started = time.perf_counter()
     build = build_demo(directory, cfg, progress=not quiet, step=step)
     ws = workspace_from(build.root)
+    truth = build.generated.truth
     with ws.warehouse() as wh:
         rows = summary_rows(wh)
+        # Points, stored value and coupons in the ops database, before the marts: the
+        # KPI mart reads their liabilities and redemption rate.
+        activity = seed_ops_activity(ws, wh, truth, progress=not quiet)
+        truth.ops_activity = activity.to_dict()
+        truth.write(build.generated.sources)
         marts_started = time.perf_counter()
         # Every registered mart: what the dashboard, reports, goals and alerts read.
         marts = refresh_marts(ws, progress=not quiet, wh=wh)
@@ -139,10 +148,11 @@ def demo(
         engine = ws.ops_engine()
         try:  # a few chain and store goals, so the dashboard shows pacing
             goals = seed_demo_goals(engine, wh, cfg.end_date)
+            ensure_outbox_channel(engine)
+            schedules = add_default_schedules(engine)  # none when the demo has some already
         finally:
             engine.dispose()
         seed_demo_alerts(ws, wh)  # demo alert rules; the last 4 weeks evaluated
-    truth = build.generated.truth
     quarantined = sum(int(load["quarantined"]) for load in build.loads)
     if as_json:
         print_json(
@@ -161,6 +171,8 @@ def demo(
                 "marts": [m.to_dict() for m in marts],
                 "marts_seconds": round(marts_seconds, 2),
                 "goals": [g.to_dict() for g in goals],
+                "ops_activity": activity.to_dict(),
+                "report_schedules": [sch.to_dict() for sch in schedules],
                 "summary": [r.to_dict() for r in rows],
             }
         )
@@ -168,7 +180,8 @@ def demo(
     console.print(
         f"demo workspace ready: [bold]{build.root}[/] "
         f"(generated in {build.generate_seconds:.1f}s, imported {len(build.loads)} files in "
-        f"{build.import_seconds:.1f}s, marts in {marts_seconds:.1f}s, "
+        f"{build.import_seconds:.1f}s, loyalty and coupons in {activity.seconds:.1f}s, "
+        f"marts in {marts_seconds:.1f}s, "
         f"{time.perf_counter() - started:.1f}s in all; "
         f"{quarantined} rows quarantined as planted — see `storeops quarantine list`)"
     )
@@ -176,6 +189,11 @@ def demo(
     if goals:
         console.print(
             f"{len(goals)} demo goals with their pacing: `storeops goals status -w {build.root}`"
+        )
+    if schedules:
+        console.print(
+            "daily, weekly and monthly chain reports scheduled to the outbox: "
+            f"`storeops report schedule list -w {build.root}`"
         )
 
 

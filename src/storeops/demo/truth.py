@@ -61,6 +61,11 @@ class DemoTruth:
     #: Anomalies planted for the alert rules (demo/anomalies.py): kind, store, day,
     #: the KPIs they move and the realised counts of their store-days.
     anomalies: list[dict[str, Any]] = field(default_factory=list)
+    #: Loyalty and coupon activity planted in the ops database by ``storeops demo``
+    #: (demo/ops_activity.py): members, points earned / redeemed / clawed back /
+    #: expired, stored value, the coupon campaign's batches, and the chain's liabilities
+    #: at each month end as the seeding's own model of the ledger computes them.
+    ops_activity: dict[str, Any] = field(default_factory=dict)
 
     def store(self, store_id: str) -> StoreTruth:
         for s in self.stores:

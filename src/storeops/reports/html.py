@@ -24,7 +24,12 @@ BROWSER_FONTS = (
 
 #: Alert levels and goal statuses as the report names them (``reports`` msgids).
 LEVEL_TEXTS = {"red": "Red", "yellow": "Yellow", "blue": "Blue", "info": "Info"}
-STATUS_TEXTS = {"on_track": "On track", "behind": "Behind", "achieved": "Achieved"}
+STATUS_TEXTS = {
+    "on_track": "On track",
+    "behind": "Behind",
+    "achieved": "Achieved",
+    "no_data": "No data",
+}
 
 
 @cache

@@ -37,7 +37,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -406,7 +406,6 @@ class KernelStats:
     sort_s: float = 0.0
     ties_s: float = 0.0
     evaluate_s: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def kernel_s(self) -> float:
@@ -589,7 +588,7 @@ def kernel_persons(
     codes = BreakdownCodes() if with_breakdown else None
     for batch in wh.con.to_pyarrow_batches(numbered.select(*columns), chunk_size=BATCH_ROWS):
         kernel.add_batch(batch, codes)
-    # The placing (the counting sort's second pass) counts as kernel time.
+    # Placing the batches (the counting sort's first level) counts as kernel time.
     kernel.stats.fetch_s = time.perf_counter() - t0 - kernel.placing_s
 
     def resolve(group_person: I64, group_ts: I64) -> Iterable[tuple[Mask, I32]]:

@@ -2,13 +2,18 @@
 
 Each rule is a class with a ``code`` (stable: programs and tests match on it) and a
 ``check(query)`` that returns a message saying what to do, or None when the query
-passes. :func:`validate` raises :class:`BehaviourError` for the first failure.
+passes. :func:`validate` raises :class:`BehaviourError` for the first failure; before
+any rule it refuses text with a NUL character anywhere in the query (code
+``behaviour.bad_text``): no event name or property has one, and SQL engines end a
+string literal there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from storeops.behaviour.events import BehaviourError
 
@@ -22,7 +27,26 @@ class Rule(Generic[Q]):
         raise NotImplementedError
 
 
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
+
+
 def validate(query: Q, rules: Sequence[Rule[Q]]) -> None:
+    if isinstance(query, BaseModel):
+        for text in _texts(query.model_dump()):
+            if "\x00" in text:
+                raise BehaviourError(
+                    "behaviour.bad_text",
+                    f"{text!r} contains a NUL character (\\x00); remove it from the query",
+                )
     for rule in rules:
         message = rule.check(query)
         if message is not None:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -327,6 +328,115 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
+class _Player:
+    """Plays the planned events into the ops database and the model, one handler per
+    event kind; earns wait in a batch until an operation of their member (or the
+    expiry job) needs them in the ledger."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policy: PointsPolicy,
+        order_fen: dict[str, int],
+        sv_orders: set[str],
+        baskets: dict[str, list[Line]],
+    ) -> None:
+        self.points = PointsLedger(engine, policy)
+        self.sv = StoredValue(engine)
+        self.promotions = PromotionService(engine)
+        self.book = _Book(expiry=timedelta(days=policy.expiry_days))
+        self.order_fen, self.sv_orders, self.baskets = order_fen, sv_orders, baskets
+        self.pending: list[Earn] = []
+        self.pending_members: set[str] = set()
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.handlers: dict[str, Callable[[_Event, np.ndarray], None]] = {
+            "order": self.order,
+            "refund": self.refund,
+            "expire": self.expire,
+            "top_up": self.top_up,
+            "issue": self.issue,
+            "coupon": self.coupon,
+        }
+
+    def flush(self) -> None:
+        if self.pending:
+            earn_many(self.points, self.pending)
+            self.pending.clear()
+            self.pending_members.clear()
+
+    def _ready(self, member: str) -> None:
+        if member in self.pending_members:
+            self.flush()
+
+    def order(self, ev: _Event, draw: np.ndarray) -> None:
+        """Points redeemed at the till (sometimes), stored value paid (topped up first
+        when short), then the order's earn."""
+        member, oid, fen, at = str(ev.data["member"]), ev.key, int(ev.data["fen"]), ev.at
+        avail = self.book.available(member, at)
+        if avail >= REDEEM_MIN and draw[0] < REDEEM_PROBABILITY:
+            points = REDEEM_BLOCK * (1 + int(draw[1] * (avail // REDEEM_BLOCK)))
+            self._ready(member)
+            self.points.redeem(member, points, key=f"demo:redeem:{oid}", reference=oid, at=at)
+            self.book.redeem(member, points, at)
+        if oid in self.sv_orders:
+            need = fen - self.book.sv[member]
+            if need > 0:
+                amount, before = _top_up_for(need), at - timedelta(minutes=2)
+                self.sv.top_up(member, amount, key=f"demo:top-up:{oid}", reference=oid, at=before)
+                self.book.top_up(member, amount, before)
+            self.sv.spend(member, fen, key=f"demo:spend:{oid}", reference=oid, at=at)
+            self.book.spend(member, fen, at)
+        points = points_for([PaidLine("order", None, fen)], tier="standard")
+        if points > 0:
+            self.pending.append(Earn(member, points, at, f"demo:earn:{oid}", oid))
+            self.pending_members.add(member)
+            self.book.earn(member, oid, points, at)
+
+    def refund(self, ev: _Event, _draw: np.ndarray) -> None:
+        member, oid, fen = str(ev.data["member"]), str(ev.data["order"]), int(ev.data["fen"])
+        self._ready(member)
+        self.points.refund(member, order_id=oid, refund_id=ev.key, refund_fen=fen,
+                           order_fen=self.order_fen[oid], at=ev.at)  # fmt: skip
+        self.book.clawback(member, oid, fen, self.order_fen[oid], ev.at)
+        if oid in self.sv_orders:
+            self.sv.refund(member, fen, key=f"demo:sv-refund:{ev.key}", reference=oid, at=ev.at)
+            self.book.sv_refund(member, fen, ev.at)
+
+    def expire(self, ev: _Event, _draw: np.ndarray) -> None:
+        self.flush()
+        self.points.expire(ev.at)
+        self.book.expire(ev.at)
+
+    def top_up(self, ev: _Event, _draw: np.ndarray) -> None:
+        member, fen = str(ev.data["member"]), int(ev.data["fen"])
+        self.sv.top_up(member, fen, key=f"demo:{ev.key}", at=ev.at)
+        self.book.top_up(member, fen, ev.at)
+
+    def issue(self, ev: _Event, _draw: np.ndarray) -> None:
+        self.promotions.import_codes(
+            PROGRAM_ID, ev.data["codes"], key=f"demo:coupons:{ev.key}",
+            valid_from=ev.at, valid_until=ev.data["until"], at=ev.at,
+        )  # fmt: skip
+        self.batches[ev.key] = {
+            "issued_at": ev.at.isoformat(),
+            "issued_on": ev.data["day"].isoformat(),
+            "issued": len(ev.data["codes"]),
+            "redeemed": 0,
+            "refused": 0,
+        }
+
+    def coupon(self, ev: _Event, _draw: np.ndarray) -> None:
+        batch, order = self.batches[ev.data["batch"]], str(ev.data["order"])
+        basket = Basket(tuple(self.baskets[order]), ev.data["store"], ev.data["channel"], order)
+        try:
+            self.promotions.redeem(ev.data["code"], order_id=order, basket=basket,
+                                   key=f"demo:redeem-coupon:{order}",
+                                   customer_id=str(ev.data["member"]), at=ev.at)  # fmt: skip
+            batch["redeemed"] += 1
+        except CouponNotApplicableError:
+            batch["refused"] += 1  # e.g. the order's list price is below ¥200
+
+
 def seed_ops_activity(
     ws: Workspace,
     wh: Warehouse,
@@ -340,9 +450,7 @@ def seed_ops_activity(
     Idempotent: every operation has a key derived from the demo data, so running it
     again on the same workspace changes nothing and returns the same figures.
     """
-    import time as clock
-
-    started = clock.perf_counter()
+    started = perf_counter()
     seed = int(truth.config["seed"])
     tz = ZoneInfo(str(truth.config.get("timezone", ws.settings.default_timezone)))
     end_day = date.fromisoformat(truth.period["end"])
@@ -356,7 +464,7 @@ def seed_ops_activity(
                        start_day, end_day, policy or PointsPolicy(), progress)  # fmt: skip
     finally:
         engine.dispose()
-    result.seconds = round(clock.perf_counter() - started, 2)
+    result.seconds = round(perf_counter() - started, 2)
     return result
 
 
@@ -425,97 +533,15 @@ def _seed(
     baskets = _baskets(wh, [u["order"] for b in coupon_plan for u in b["uses"]])
     events.sort()
 
-    book = _Book(expiry=timedelta(days=policy.expiry_days))
-    ledger, sv, promotions = (
-        PointsLedger(engine, policy),
-        StoredValue(engine),
-        PromotionService(engine),
-    )
-    _ensure_program(promotions, start_day, end_day, tz)
-    pending: list[Earn] = []
-    pending_members: set[str] = set()
+    player = _Player(engine, policy, order_fen, sv_orders, baskets)
+    _ensure_program(player.promotions, start_day, end_day, tz)
     draws = iter(rng.random((len(events), 2)))
-    coupon_counts: dict[str, dict[str, Any]] = {}
-
-    def flush() -> None:
-        if pending:
-            earn_many(ledger, pending)
-            pending.clear()
-            pending_members.clear()
-
-    def ready(member: str) -> None:
-        if member in pending_members:
-            flush()
-
-    total = len(events)
-    with _progress(progress, total) as advance:
+    with _progress(progress, len(events)) as advance:
         for ev in events:
-            u_redeem, u_size = next(draws)
-            member = ev.data.get("member", "")
-            if ev.kind == "order":
-                oid, fen = ev.key, int(ev.data["fen"])
-                avail = book.available(member, ev.at)
-                if avail >= REDEEM_MIN and u_redeem < REDEEM_PROBABILITY:
-                    blocks = avail // REDEEM_BLOCK
-                    points = REDEEM_BLOCK * (1 + int(u_size * blocks) % blocks)
-                    ready(member)
-                    ledger.redeem(member, points, key=f"demo:redeem:{oid}", reference=oid, at=ev.at)
-                    book.redeem(member, points, ev.at)
-                if oid in sv_orders:
-                    need = fen - book.sv[member]
-                    if need > 0:
-                        amount = _top_up_for(need)
-                        sv.top_up(member, amount, key=f"demo:top-up:{oid}", reference=oid,
-                                  at=ev.at - timedelta(minutes=2))  # fmt: skip
-                        book.top_up(member, amount, ev.at - timedelta(minutes=2))
-                    sv.spend(member, fen, key=f"demo:spend:{oid}", reference=oid, at=ev.at)
-                    book.spend(member, fen, ev.at)
-                points = points_for([PaidLine("order", None, fen)], tier="standard")
-                if points > 0:
-                    pending.append(Earn(member, points, ev.at, f"demo:earn:{oid}", oid))
-                    pending_members.add(member)
-                    book.earn(member, oid, points, ev.at)
-            elif ev.kind == "refund":
-                oid, fen = ev.data["order"], int(ev.data["fen"])
-                ready(member)
-                ledger.refund(member, order_id=oid, refund_id=ev.key, refund_fen=fen,
-                              order_fen=order_fen[oid], at=ev.at)  # fmt: skip
-                book.clawback(member, oid, fen, order_fen[oid], ev.at)
-                if oid in sv_orders:
-                    sv.refund(member, fen, key=f"demo:sv-refund:{ev.key}", reference=oid, at=ev.at)
-                    book.sv_refund(member, fen, ev.at)
-            elif ev.kind == "expire":
-                flush()
-                ledger.expire(ev.at)
-                book.expire(ev.at)
-            elif ev.kind == "top_up":
-                sv.top_up(member, int(ev.data["fen"]), key=f"demo:{ev.key}", at=ev.at)
-                book.top_up(member, int(ev.data["fen"]), ev.at)
-            elif ev.kind == "issue":
-                promotions.import_codes(
-                    PROGRAM_ID, ev.data["codes"], key=f"demo:coupons:{ev.key}",
-                    valid_from=ev.at, valid_until=ev.data["until"], at=ev.at,
-                )  # fmt: skip
-                coupon_counts[ev.key] = {
-                    "issued_at": ev.at.isoformat(),
-                    "issued_on": ev.data["day"].isoformat(),
-                    "issued": len(ev.data["codes"]),
-                    "redeemed": 0,
-                    "refused": 0,
-                }
-            elif ev.kind == "coupon":
-                batch = coupon_counts[ev.data["batch"]]
-                order = str(ev.data["order"])
-                basket = Basket(tuple(baskets[order]), ev.data["store"], ev.data["channel"], order)
-                try:
-                    promotions.redeem(ev.data["code"], order_id=order, basket=basket,
-                                      key=f"demo:redeem-coupon:{order}",
-                                      customer_id=member, at=ev.at)  # fmt: skip
-                    batch["redeemed"] += 1
-                except CouponNotApplicableError:
-                    batch["refused"] += 1  # e.g. the order's list price is below ¥200
+            player.handlers[ev.kind](ev, next(draws))
             advance(1)
-        flush()
+        player.flush()
+    book, coupon_counts = player.book, player.batches
     activity.operations = sum(
         book.counts[k] for k in ("redemptions", "clawbacks", "top_ups", "spends", "sv_refunds")
     ) + sum(b["redeemed"] + b["refused"] + 1 for b in coupon_counts.values())

@@ -139,7 +139,7 @@ def demo(
         # Points, stored value and coupons in the ops database, before the marts: the
         # KPI mart reads their liabilities and redemption rate.
         activity = seed_ops_activity(ws, wh, truth, progress=not quiet)
-        truth.ops_activity = activity.to_dict()
+        truth.ops_activity = activity.planted()
         truth.write(build.generated.sources)
         marts_started = time.perf_counter()
         # Every registered mart: what the dashboard, reports, goals and alerts read.

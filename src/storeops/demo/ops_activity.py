@@ -106,6 +106,14 @@ class OpsActivity:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def planted(self) -> dict[str, Any]:
+        """What the truth records: the same for a seed (no timing, no count of members
+        new to this run)."""
+        data = self.to_dict()
+        for volatile in ("members_enrolled_now", "seconds"):
+            data.pop(volatile)
+        return data
+
 
 # -- the model ----------------------------------------------------------------------------
 @dataclass

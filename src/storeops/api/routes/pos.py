@@ -111,9 +111,7 @@ def quote(body: QuoteRequest, till: Till, service: Service) -> dict[str, Any]:
 
 
 @router.post("/commit", response_model=dict[str, Any])
-def commit(
-    body: CommitRequest, till: Till, service: Service, key: IdempotencyKey
-) -> JSONResponse:
+def commit(body: CommitRequest, till: Till, service: Service, key: IdempotencyKey) -> JSONResponse:
     """Commit a sale: coupons, points paid, stored value and points earned together."""
     till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")
     return JSONResponse(
@@ -122,9 +120,7 @@ def commit(
 
 
 @router.post("/refund", response_model=dict[str, Any])
-def refund(
-    body: RefundRequest, till: Till, service: Service, key: IdempotencyKey
-) -> JSONResponse:
+def refund(body: RefundRequest, till: Till, service: Service, key: IdempotencyKey) -> JSONResponse:
     """Refund (part of) an order: stored value back, points clawed back, offers voided
     when the whole order is refunded."""
     till.require(Permission.POS_TRANSACT, body.store_id, what=f"store {body.store_id}")

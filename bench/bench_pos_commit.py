@@ -1,7 +1,7 @@
 """POS commits per second and their latency, on PostgreSQL and on SQLite.
 
-    .venv/bin/python bench/bench_pos_commit.py [--seconds 20] [--connections 16]
-        [--db both] [--workers 2] [--pg-setting name=value ...]
+    .venv/bin/python bench/bench_pos_commit.py [--seconds 20] [--connections 8]
+        [--db both] [--workers N] [--rate 300] [--pg-setting name=value ...]
 
 For each database: a fresh workspace whose ops database is a PostgreSQL server of the
 benchmark's own (initdb in a temporary folder; durable: ``fsync`` and
@@ -244,9 +244,12 @@ def _cpu(server_pid: int, pg_pid: int | None) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
-    parser.add_argument("--workers", type=int, default=2, help="storeops serve --workers")
+    parser.add_argument(
+        "--workers", type=int, default=None,
+        help="storeops serve --workers (default: 2 on PostgreSQL, 1 on SQLite: one writer)",
+    )  # fmt: skip
     parser.add_argument(
         "--rate", type=float, default=None,
         help="open loop: commits per second to send (default: closed loop, as fast as answered)",
@@ -258,7 +261,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     dbs = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     for db in dbs:
-        r = run(db, args.seconds, args.connections, args.workers, args.pg_setting, args.rate)
+        workers = args.workers or (2 if db == "postgresql" else 1)
+        r = run(db, args.seconds, args.connections, workers, args.pg_setting, args.rate)
         print(json.dumps(r))
         ok = set(r["statuses"]) == {200} and all(v == 0 for v in r["trial_balance"].values())
         print(

@@ -61,3 +61,8 @@ def test_goals_and_open_alerts_in_store_and_chain_reports(
     )
     assert {"目标进度", "未处理预警"} <= set(book.sheetnames)
     assert book["未处理预警"].max_row == 1 + 3
+    # statuses and levels are named in the report's language, as in the PDF
+    statuses = {row[7] for row in book["目标进度"].iter_rows(min_row=2, values_only=True)}
+    assert statuses and statuses <= {"进度正常", "落后", "已达成", "暂无数据"}, statuses
+    levels = {row[0] for row in book["未处理预警"].iter_rows(min_row=2, values_only=True)}
+    assert levels == {"红色预警"}

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from storeops.reports.data import KpiLine, ReportData
+from storeops.reports.html import LEVEL_TEXTS, STATUS_TEXTS
 
 YUAN = '"¥"#,##0.00'
 PERCENT = "0.00%"
@@ -191,14 +192,17 @@ def render_xlsx(data: ReportData, path: Path) -> None:
                         _("Projected"), _("Deadline"), _("Status")])  # fmt: skip
         for row, g in enumerate(data.goals, start=2):
             values = [g.name, g.store_id or _("All stores"), g.target_text, g.current_text,
-                      g.expected_text, g.projected_text, g.deadline, g.status]  # fmt: skip
+                      g.expected_text, g.projected_text, g.deadline,
+                      _(STATUS_TEXTS.get(g.status) or g.status)]  # fmt: skip
             for col, value in enumerate(values, start=1):
                 ws.cell(row=row, column=col, value=value)
     if data.alerts is not None:
         ws = book.create_sheet(names["alerts"])
         _header(ws, 1, [_("Level"), _("Store"), _("Alert"), _("Since")])
         for row, a in enumerate(data.alerts, start=2):
-            for col, value in enumerate([a.level, a.store_id, a.title, a.since], start=1):
+            for col, value in enumerate(
+                [_(LEVEL_TEXTS.get(a.level) or a.level), a.store_id, a.title, a.since], start=1
+            ):
                 ws.cell(row=row, column=col, value=value)
     book.properties.title = data.title
     book.properties.creator = "storeops"

@@ -6,7 +6,9 @@ once, not N times: the worker that holds the exclusive lock on ``serve-jobs.lock
 the workspace runs them (:func:`served_app`), the others only serve requests. When
 that worker stops, the lock goes with it and the worker started in its place takes
 it over. The collector's spool writer runs in every worker (each writes segments of
-its own).
+its own; segments carry the pid and are held with ``flock``). Its memory of recent
+messageIds is per worker, so a retry that reaches another worker is spooled again
+rather than answered as a duplicate; the loader still stores each messageId once.
 
 The workers' listening socket is made with ``IPPROTO_TCP`` (:class:`TcpConfig`):
 uvicorn's own has protocol 0, and asyncio sets ``TCP_NODELAY`` only on connections of

@@ -188,7 +188,11 @@ def test_demo_logins_command(demo_ws: Workspace) -> None:
     assert [x["username"] for x in first["logins"]] == ["demo", "demo_manager"]
     assert [x["created"] for x in again["logins"]] == [False, False]
     assert first["logins"][1]["stores"] == ["S001"]
-    assert "session_key" in (demo_ws.root / "storeops.toml").read_text()
+    assert set(first["keys_added"]) <= {"session_key", "encryption_key", "blind_index_key"}
+    assert again["keys_added"] == []
+    settings = open_workspace(demo_ws.root).settings
+    assert settings.session_key is not None and settings.blind_index_key is not None
+    assert settings.encryption_key is not None
     with TestClient(create_app(open_workspace(demo_ws.root), route_modules=ROUTES)) as c:
         login(c, "demo_manager", "storeops-store")
         assert c.get("/overview?store=S002").status_code == 404

@@ -14,7 +14,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
-from storeops.dashboard.demo_logins import ensure_demo_logins, ensure_session_key
+from storeops.dashboard.demo_logins import ensure_demo_keys, ensure_demo_logins
 
 dashboard_app = typer.Typer(help="The web dashboard (served by `storeops serve`).")
 
@@ -35,10 +35,10 @@ def demo_logins(
         stores = wh.to_pandas(wh.table("stores").select("store_id").order_by("store_id"))
     if stores.empty:
         raise typer.BadParameter("the workspace has no stores; build it with `storeops demo`")
-    added_key = ensure_session_key(ws)
+    added_keys = ensure_demo_keys(ws)
     logins = ensure_demo_logins(ws, str(stores["store_id"].iloc[0]))
     if as_json:
-        print_json({"url": url, "session_key_added": added_key,
+        print_json({"url": url, "keys_added": added_keys,
                     "logins": [vars(login) for login in logins]})  # fmt: skip
         return
     console.print(f"\n[bold]Dashboard:[/] {url}/login")

@@ -7,8 +7,10 @@ data; never use these names or passwords for real data):
 - ``demo_manager`` — the store manager of the first store, who sees only that store.
 
 Creating them again keeps the existing users (and their passwords). The workspace also
-gets a random ``session_key`` in its storeops.toml when it has none, so logins survive
-a restart of ``storeops serve``.
+gets the keys it lacks in its storeops.toml: a random ``session_key``, so logins
+survive a restart of ``storeops serve``, and the personal-data keys
+(``encryption_key``, ``blind_index_key``, as ``storeops keys generate`` makes them),
+without which the collector does not start and channels with secrets cannot be added.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 
 from storeops.access import UserError, create_user
 from storeops.opsdb.access_tables import users
+from storeops.privacy.crypto import generate_key, generate_keyring
 from storeops.settings import SETTINGS_FILE
 from storeops.workspace import Workspace
 
@@ -36,21 +39,29 @@ class DemoLogin:
     created: bool
 
 
-def ensure_session_key(ws: Workspace) -> bool:
-    """Add a random ``session_key`` to the workspace's storeops.toml when missing."""
-    if ws.settings.session_key is not None:
-        return False
+def ensure_demo_keys(ws: Workspace) -> list[str]:
+    """Add the keys the workspace lacks (``session_key``, ``encryption_key``,
+    ``blind_index_key``) to its storeops.toml; returns the names added. A key set in
+    the environment or already in the file is kept."""
     path = ws.root / SETTINGS_FILE
     text = path.read_text(encoding="utf-8")
-    if "session_key" in text:
-        return False
-    key = secrets.token_urlsafe(32)
+    makers = {
+        "session_key": lambda: secrets.token_urlsafe(32),
+        "encryption_key": generate_keyring,
+        "blind_index_key": generate_key,
+    }
+    added = [
+        name for name in makers if getattr(ws.settings, name) is None and f"{name} =" not in text
+    ]
+    if not added:
+        return []
+    lines = "".join(f'{name} = "{makers[name]()}"\n' for name in added)
     path.write_text(
-        text.rstrip("\n") + "\n# Signs dashboard logins (added for the demo).\n"
-        f'session_key = "{key}"\n',
+        text.rstrip("\n") + "\n# Keys of the demo workspace (added by "
+        "`storeops dashboard demo-logins`).\n" + lines,
         encoding="utf-8",
     )
-    return True
+    return added
 
 
 def ensure_demo_logins(ws: Workspace, first_store: str) -> list[DemoLogin]:

@@ -208,7 +208,8 @@ from pathlib import Path
 t0 = time.perf_counter()
 from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, parse_steps
 from storeops.workspace import init_workspace, open_workspace
-ws = init_workspace(Path(tempfile.mkdtemp()) / "ws", backend="duckdb")
+tmp = tempfile.TemporaryDirectory()
+ws = init_workspace(Path(tmp.name) / "ws", backend="duckdb")
 wh = ws.warehouse()
 wh.con.raw_sql("INSERT INTO events (source_id, message_id, type, event, anonymous_id, ts) "
                "VALUES ('s', '1', 'track', 'A', 'a', TIMESTAMP '2026-01-01'), "
@@ -218,20 +219,26 @@ f = FunnelInsight(wh, FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_
                   engine="kernel")
 assert [s.count for s in f.calculate().steps] == [1, 1]
 print(time.perf_counter() - t1)
+wh.close()
+tmp.cleanup()
 """
 
 
 def first_run_seconds() -> tuple[float, float]:
     """Seconds of a first kernel call in a new process: with an empty numba cache
     (compilation) and again with the cache that run left (loading it)."""
-    cache = tempfile.mkdtemp(prefix="bench-numba-")
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
     out = []
-    for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", _FIRST_RUN], env=env, capture_output=True, text=True, check=True
-        )
-        out.append(float(done.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory(prefix="bench-numba-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for _ in range(2):
+            done = subprocess.run(
+                [sys.executable, "-c", _FIRST_RUN],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out.append(float(done.stdout.strip().splitlines()[-1]))
     return out[0], out[1]
 
 

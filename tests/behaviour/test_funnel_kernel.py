@@ -237,3 +237,24 @@ def test_kernel_refuses_other_backends(duck: Warehouse, monkeypatch: pytest.Monk
         insight.calculate()
     assert err.value.code == "funnel.kernel_backend"
     assert FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")))._use_kernel() is False
+
+
+def test_results_then_dropoff_run_the_kernel_once(
+    duck: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storeops.behaviour import funnel_kernel
+
+    add_events(duck, [ev("A", anon="a", at=0), ev("B", anon="a", at=1), ev("A", anon="b", at=2)])
+    runs: list[int] = []
+    real = funnel_kernel.kernel_persons
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(funnel_kernel, "kernel_persons", counted)
+    query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id")
+    insight = FunnelInsight(duck, query, engine="kernel")
+    assert [s.count for s in insight.calculate().steps] == [2, 1]
+    assert duck.to_pandas(insight.dropoff_expr(0))["person_id"].tolist() == ["b"]
+    assert len(runs) == 1

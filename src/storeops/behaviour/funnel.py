@@ -326,6 +326,9 @@ class FunnelInsight:
         self.engine = engine
         #: Timings of the last kernel run (None when the SQL path answered).
         self.kernel_stats: KernelStats | None = None
+        # The kernel's per-person table, kept for the insight's later questions
+        # (results, then who dropped off) so the events are read once.
+        self._kernel_persons: ir.Table | None = None
 
     # -- expressions ------------------------------------------------------------------
     def _matches(self, t: ir.Table, step: FunnelStep) -> ir.BooleanValue:
@@ -361,13 +364,17 @@ class FunnelInsight:
         return self.kernel_expr()
 
     def kernel_expr(self) -> ir.Table:
-        """The per-person table computed by the native kernel (DuckDB only)."""
+        """The per-person table computed by the native kernel (DuckDB only); computed
+        once per insight, so ``calculate()`` then ``dropoff_expr()`` read the events
+        once."""
         if self.wh.name != "duckdb":
             raise BehaviourError(
                 "funnel.kernel_backend",
                 f"the native funnel kernel runs on DuckDB only, not on {self.wh.name}; "
                 "use engine='sql' (the portable path) there",
             )
+        if self._kernel_persons is not None:
+            return self._kernel_persons
         from storeops.behaviour.funnel_kernel import kernel_persons, mask_type
 
         q = self.query
@@ -391,7 +398,8 @@ class FunnelInsight:
             with_breakdown=q.breakdown is not None,
             no_value=NO_VALUE,
         )
-        return self.wh.stage(table)
+        self._kernel_persons = self.wh.stage(table)
+        return self._kernel_persons
 
     def _matched_events(self) -> ir.Table:
         """The events of the range that match some step, with ``_m<i>`` flags."""

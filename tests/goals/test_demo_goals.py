@@ -34,5 +34,5 @@ def test_demo_seeds_goals_and_kpis(tmp_path: Path) -> None:
         assert k.better(s.target, s.baseline), f"demo goal {s.kpi} must aim to improve"
     with ws.warehouse() as wh:
         month = kpi_values(wh, list(KPIS), grain="month", chain=True)
-    # Every KPI has a chain value except coupon redemption (the demo issues no coupons).
-    assert set(month.dropna(subset=["value"])["kpi"]) == set(KPIS) - {"coupon_redemption_rate"}
+    # Every KPI has a chain value: the demo also plants loyalty and coupon activity.
+    assert set(month.dropna(subset=["value"])["kpi"]) == set(KPIS)

@@ -43,7 +43,7 @@ def test_cli_writes_into_the_reports_folder(demo: Workspace) -> None:
         (["--out", str(file), "--format", "pdf"], "does not end in .pdf"),
         (["--store", "S999"], "unknown store 'S999'"),
         (["--format", "docx"], "unknown format 'docx'"),
-        (["--date", "yesterday"], "write YYYY-MM-DD"),
+        (["--date", "yesterday"], "is not a date; use YYYY-MM-DD"),
         (["--lang", "fr"], "choose zh_CN or en"),
     ):
         bad = runner.invoke(app, ["report", "weekly", *args, "-w", str(demo.root)])

@@ -3,7 +3,6 @@ enable|disable``."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -29,6 +28,7 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
@@ -42,15 +42,6 @@ rules_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
 alerts_app.add_typer(rules_app, name="rules")
 
 _LEVEL_STYLE = {"red": "bold red", "yellow": "yellow", "blue": "blue"}
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 @alerts_app.command("evaluate")
@@ -69,9 +60,9 @@ def evaluate_command(
 ) -> None:
     """Evaluate the enabled rules (default: the last days of the KPI mart), record new
     alerts once per rule, store and day, and send their notifications."""
-    one = _day(day, "--date")
-    start = one or _day(date_from, "--from")
-    end = one or _day(date_to, "--to")
+    one = parse_day(day, "--date")
+    start = one or parse_day(date_from, "--from")
+    end = one or parse_day(date_to, "--to")
     ws = workspace_from(workspace)
     engine = ws.ops_engine()
     with ws.warehouse() as wh:
@@ -112,7 +103,7 @@ def list_command(
     """Alerts, newest day first."""
     alerts = list_alerts(
         workspace_from(workspace).ops_engine(), status=status, store_id=store,  # type: ignore[arg-type]
-        level=level, date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"),
+        level=level, date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
         limit=limit,
     )  # fmt: skip
     if json_output:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -13,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from storeops.errors import StoreOpsError
+from storeops.errors import ConfigError, StoreOpsError
 from storeops.workspace import Workspace, open_workspace
 
 console = Console()
@@ -46,6 +47,17 @@ R = TypeVar("R")
 
 def workspace_from(path: Path | None) -> Workspace:
     return open_workspace(path)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value as a date (None stays None); anything else is a
+    :class:`ConfigError` naming the option, which :func:`handle_errors` reports."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def print_json(data: Any) -> None:

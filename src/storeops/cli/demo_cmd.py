@@ -25,12 +25,12 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
 from storeops.demo import DemoConfig, build_demo
 from storeops.demo.ops_activity import seed_ops_activity
-from storeops.errors import ConfigError
 from storeops.goals.demo import seed_demo_goals
 from storeops.marts.refresh import refresh_marts
 from storeops.notify.channels import ensure_outbox_channel
@@ -38,15 +38,6 @@ from storeops.reports.schedule import add_default_schedules
 from storeops.warehouse import Warehouse
 
 _DEFAULTS = DemoConfig()
-
-
-def _parse_day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def summary_rows(
@@ -119,7 +110,7 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Build a simulated merchant: source files under DIR/sources, imported, then summarised."""
-    end = _parse_day(end_date, "--end-date")
+    end = parse_day(end_date, "--end-date")
     assert end is not None
     cfg = DemoConfig(
         stores=stores, customers=customers, days=days, seed=seed, events=events, end_date=end
@@ -205,8 +196,8 @@ def summary(
     as_json: JsonOption = False,
 ) -> None:
     """Store performance: entries, transactions, conversion, ATV and repeat-purchase rate."""
-    start = _parse_day(date_from, "--from")
-    end = _parse_day(date_to, "--to")
+    start = parse_day(date_from, "--from")
+    end = parse_day(date_to, "--to")
     ws = workspace_from(workspace)
     with ws.warehouse() as wh:
         rows = summary_rows(wh, start, end)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -14,6 +13,7 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
@@ -42,15 +42,6 @@ _STATUS = {
     },
 }
 _COLOR = {"achieved": "green", "on_track": "green", "behind": "red", "no_data": "dim"}
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise GoalError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def parse_amount(text: str, option: str) -> float:
@@ -83,9 +74,9 @@ def add(
     new = GoalCreate(
         kpi=kpi,
         target=parse_amount(target, "--target"),
-        deadline=_day(deadline, "--deadline"),  # type: ignore[arg-type]
+        deadline=parse_day(deadline, "--deadline"),  # type: ignore[arg-type]
         store_id=store,
-        start=_day(start, "--start"),
+        start=parse_day(start, "--start"),
         baseline=None if baseline is None else parse_amount(baseline, "--baseline"),
         note=note,
     )
@@ -158,7 +149,9 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Every goal: current, expected on the straight path, projected end value, status."""
-    found = goal_status(workspace_from(workspace), as_of=_day(as_of, "--as-of"), store_id=store)
+    found = goal_status(
+        workspace_from(workspace), as_of=parse_day(as_of, "--as-of"), store_id=store
+    )
     if as_json:
         print_json([s.to_dict() for s in found])
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -16,6 +15,7 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
@@ -26,15 +26,6 @@ from storeops.kpi.values import Period, require_kpis, value_rows
 kpi_app = typer.Typer(help="KPI catalog and values.", no_args_is_help=True)
 
 LangOption = Annotated[str, typer.Option("--lang", help="zh_CN or en.")]
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise KpiError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 @kpi_app.command("list")
@@ -85,7 +76,7 @@ def values(
         raise KpiError(f"--grain {grain!r}: use day, week or month")
     period: Period = grain  # type: ignore[assignment]
     catalog = require_kpis(kpis)
-    start, end = _day(since, "--from"), _day(until, "--to")
+    start, end = parse_day(since, "--from"), parse_day(until, "--to")
     with workspace_from(workspace).warehouse() as wh:
         frame = kpi_values(
             wh, kpis, grain=period, date_from=start, date_to=end, stores=store or None, chain=chain

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -15,22 +14,13 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
-from storeops.errors import ConfigError
 from storeops.marts.refresh import refresh_marts, step_names
 
 marts_app = typer.Typer(help="Marts: derived tables for fast reads.", no_args_is_help=True)
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 @marts_app.command("refresh")
@@ -46,7 +36,7 @@ def refresh(
     as_json: JsonOption = False,
 ) -> None:
     """Rebuild every registered mart, in order (a range limits the steps that can)."""
-    start, end = _day(since, "--from"), _day(until, "--to")
+    start, end = parse_day(since, "--from"), parse_day(until, "--to")
     ws = workspace_from(workspace)
     results = refresh_marts(ws, date_from=start, date_to=end, only=only, progress=not as_json)
     if as_json:

@@ -3,7 +3,6 @@ schedules, and the job that sends the due ones."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
@@ -62,20 +62,11 @@ def _lang(value: str) -> str:
     return locale
 
 
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ReportError(f"--date {value!r} is not a day; write YYYY-MM-DD") from None
-
-
 def _build(kind: ReportKind, store: str | None, fmt: str, day: str | None, lang: str,
            out: Path | None, workspace: Path | None, as_json: bool) -> None:  # fmt: skip
     ws = workspace_from(workspace)
     request = ReportRequest(
-        kind=kind, store_id=store, day=_day(day), locale=_lang(lang),  # type: ignore[arg-type]
+        kind=kind, store_id=store, day=parse_day(day, "--date"), locale=_lang(lang),  # type: ignore[arg-type]
         format=_format(fmt),  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:

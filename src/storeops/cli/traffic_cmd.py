@@ -31,6 +31,7 @@ from storeops.cli.common import (
     WorkspaceOption,
     console,
     handle_errors,
+    parse_day,
     print_json,
     workspace_from,
 )
@@ -242,7 +243,7 @@ def marts(
     as_json: JsonOption = False,
 ) -> None:
     """Build the daily traffic, store-performance and zone marts (all days by default)."""
-    start, end = _day(since, "--from"), _day(until, "--to")
+    start, end = parse_day(since, "--from"), parse_day(until, "--to")
     if start and end and start > end:
         raise TrafficError(f"--from {start} is after --to {end}; swap them")
     with workspace_from(workspace).warehouse() as wh:
@@ -286,7 +287,7 @@ def forecast_cmd(
     grain: ForecastGrain = "hour" if by == "hour" else "day"
     stores = (store,) if store else None
     query = TrafficForecastQuery(
-        store_ids=stores, history_to=_day(until, "--to"), horizon_days=days
+        store_ids=stores, history_to=parse_day(until, "--to"), horizon_days=days
     )
     with workspace_from(workspace).warehouse() as wh, console.status("Forecasting entries…"):
         fc = forecast_traffic(wh, query)
@@ -353,8 +354,8 @@ def staffing(
     """Sales staff per store and hour for a week, from the hourly forecast."""
     query = StaffingQuery(
         store_ids=(store,) if store else None,
-        week_start=_day(week, "--week"),
-        history_to=_day(until, "--to"),
+        week_start=parse_day(week, "--week"),
+        history_to=parse_day(until, "--to"),
         target_star=target,
         min_staff=min_staff,
         max_staff=max_staff,
@@ -396,13 +397,6 @@ def staffing(
 
 # The zone analytics also answer as `storeops traffic zones` (issue 4's command set).
 traffic_app.command("zones")(zones)
-
-
-def _day(value: str | None, option: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise TrafficError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _num(value: float | None) -> str:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query
-from pydantic import BaseModel
 
 from storeops.access import Permission, Principal
-from storeops.alerts import AlertQueryError, acknowledge, list_alerts
+from storeops.alerts import Alert, AlertQueryError, acknowledge, list_alerts
 from storeops.api.auth import OpsEngineDep, requires
 from storeops.api.errors import ERROR_RESPONSES
 from storeops.api.jobs import every, run_job
@@ -34,24 +33,6 @@ Reader = Annotated[Principal, Depends(requires(Permission.ANALYTICS_READ))]
 EVALUATE_EVERY_SECONDS = 900.0
 #: Due deliveries (first attempts and retries) are attempted this often.
 DELIVER_EVERY_SECONDS = 30.0
-
-
-class AlertPublic(BaseModel):
-    alert_id: int
-    rule_id: int
-    rule: str
-    kind: str
-    kpi: str
-    store_id: str
-    day: date
-    level: str
-    value: float | None
-    expected: float | None
-    score: float | None
-    detail: dict[str, Any]
-    created_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
 
 
 @asynccontextmanager
@@ -80,7 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await job
 
 
-@router.get("", response_model=list[AlertPublic])
+@router.get("", response_model=list[Alert])
 def alerts(
     who: Reader,
     engine: OpsEngineDep,
@@ -103,7 +84,7 @@ def alerts(
     return [a.to_dict() for a in found]
 
 
-@router.post("/{alert_id}/ack", response_model=AlertPublic)
+@router.post("/{alert_id}/ack", response_model=Alert)
 def ack(alert_id: Annotated[int, Path(ge=1, le=2**53)], who: Reader, engine: OpsEngineDep) -> Any:
     """Acknowledge an alert (again: the first acknowledgement is kept)."""
     return acknowledge(engine, alert_id, f"{who.kind}:{who.id}", who).to_dict()

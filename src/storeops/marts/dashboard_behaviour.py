@@ -23,6 +23,7 @@ import pyarrow as pa
 from storeops.analytics.values import is_missing
 from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep, StepResult
 from storeops.behaviour.retention import RetentionInsight, RetentionQuery
+from storeops.marts.frames import write_frame_mart
 from storeops.warehouse import Warehouse
 from storeops.workspace import Workspace
 
@@ -61,15 +62,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 
 def _write(wh: Warehouse, name: str, frame: pd.DataFrame) -> int:
-    schema = SCHEMAS[name]
-    if frame.empty:
-        table = pa.Table.from_pylist([], schema=schema)
-    else:
-        table = pa.Table.from_pandas(
-            frame.reindex(columns=schema.names), schema=schema, preserve_index=False
-        )
-    wh.write_mart(name, table)
-    return table.num_rows
+    return write_frame_mart(wh, name, frame, SCHEMAS[name])
 
 
 def last_event_day(wh: Warehouse) -> date | None:

@@ -34,6 +34,7 @@ from storeops.analytics.purchases import purchases
 from storeops.analytics.rfm import RfmInsight, RfmQuery
 from storeops.marts.churn_scores import CHURN_MART
 from storeops.marts.clv_scores import SCORES_MART, ClvError, default_as_of, fit_clv
+from storeops.marts.frames import write_frame_mart
 from storeops.warehouse import Warehouse
 from storeops.workspace import Workspace
 
@@ -93,15 +94,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 
 def _write(wh: Warehouse, name: str, frame: pd.DataFrame) -> int:
-    schema = SCHEMAS[name]
-    if frame.empty:
-        table = pa.Table.from_pylist([], schema=schema)
-    else:
-        table = pa.Table.from_pandas(
-            frame.reindex(columns=schema.names), schema=schema, preserve_index=False
-        )
-    wh.write_mart(name, table)
-    return table.num_rows
+    return write_frame_mart(wh, name, frame, SCHEMAS[name])
 
 
 def _store_ids(wh: Warehouse) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from storeops import i18n
+from storeops.errors import ConfigError
 
 
 @pytest.mark.parametrize("domain", i18n.domains())
@@ -55,3 +56,10 @@ def test_locale_names_are_normalized() -> None:
     assert i18n.normalize_locale("en-US") == "en"
     assert i18n.normalize_locale(None) == "zh_CN"
     assert i18n.normalize_locale("fr") == "zh_CN"
+
+
+def test_asked_for_locales_are_parsed_strictly() -> None:
+    assert i18n.parse_locale("zh-CN") == "zh_CN"
+    assert i18n.parse_locale("EN_us") == "en"
+    with pytest.raises(ConfigError, match="unknown language 'fr'; choose zh_CN or en"):
+        i18n.parse_locale("fr")

@@ -41,6 +41,8 @@ UntilOption = Annotated[
     str | None, typer.Option("--to", help="Last local day (inclusive), YYYY-MM-DD.")
 ]
 
+LangOption = Annotated[str, typer.Option("--lang", help="zh_CN (default) or en.")]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -9,6 +9,7 @@ from rich.table import Column, Table
 
 from storeops.cli.common import (
     JsonOption,
+    LangOption,
     StoreOption,
     WorkspaceOption,
     console,
@@ -26,12 +27,11 @@ from storeops.goals import (
     list_goals,
     remove_goal,
 )
-from storeops.i18n import normalize_locale
+from storeops.i18n import parse_locale
 from storeops.kpi import KPIS
 
 goals_app = typer.Typer(help="KPI goals: targets, deadlines and pacing.", no_args_is_help=True)
 
-LangOption = Annotated[str, typer.Option("--lang", help="zh_CN or en.")]
 _STATUS = {
     "zh_CN": {"achieved": "已达成", "on_track": "进度正常", "behind": "落后", "no_data": "无数据"},
     "en": {
@@ -115,7 +115,7 @@ def list_cmd(
     if as_json:
         print_json([g.to_dict() for g in found])
         return
-    locale = normalize_locale(lang)
+    locale = parse_locale(lang)
     table = Table(
         "id",
         Column("KPI", overflow="fold"),
@@ -155,7 +155,7 @@ def status(
     if as_json:
         print_json([s.to_dict() for s in found])
         return
-    locale = normalize_locale(lang)
+    locale = parse_locale(lang)
     table = Table("id", "KPI", "store", "current", "expected", "target", "projected", "status")
     days = sorted({str(s.as_of) for s in found if s.as_of})
     table.caption = (

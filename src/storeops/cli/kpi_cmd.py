@@ -10,6 +10,7 @@ from rich.table import Table
 
 from storeops.cli.common import (
     JsonOption,
+    LangOption,
     SinceOption,
     UntilOption,
     WorkspaceOption,
@@ -19,20 +20,18 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
-from storeops.i18n import normalize_locale
+from storeops.i18n import parse_locale
 from storeops.kpi import KPIS, KpiError, kpi_values
 from storeops.kpi.values import Period, require_kpis, value_rows
 
 kpi_app = typer.Typer(help="KPI catalog and values.", no_args_is_help=True)
-
-LangOption = Annotated[str, typer.Option("--lang", help="zh_CN or en.")]
 
 
 @kpi_app.command("list")
 @handle_errors
 def list_kpis(lang: LangOption = "zh_CN", as_json: JsonOption = False) -> None:
     """Every KPI: name, unit, grain, direction of good and definition."""
-    locale = normalize_locale(lang)
+    locale = parse_locale(lang)
     if as_json:
         print_json([asdict(k) for k in KPIS.values()])
         return
@@ -85,7 +84,7 @@ def values(
     if as_json:
         print_json([r.to_dict() for r in rows])
         return
-    locale = normalize_locale(lang)
+    locale = parse_locale(lang)
     by_id = {k.id: k for k in catalog}
     table = Table("store", "period", "KPI", "value", "numerator", "denominator")
     for r in rows:

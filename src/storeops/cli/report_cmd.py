@@ -11,6 +11,7 @@ from rich.table import Table
 
 from storeops.cli.common import (
     JsonOption,
+    LangOption,
     StoreOption,
     WorkspaceOption,
     console,
@@ -19,7 +20,7 @@ from storeops.cli.common import (
     print_json,
     workspace_from,
 )
-from storeops.i18n import normalize_locale
+from storeops.i18n import parse_locale
 from storeops.reports import FORMATS, KINDS, ReportError, ReportKind, ReportRequest, build_report
 from storeops.reports.schedule import (
     DEFAULT_HOUR,
@@ -36,7 +37,6 @@ schedule_app = typer.Typer(help="Reports built and sent on their own.", no_args_
 report_app.add_typer(schedule_app, name="schedule")
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="pdf, html or xlsx.")]
-LangOption = Annotated[str, typer.Option("--lang", help="zh_CN (default) or en.")]
 DateOption = Annotated[
     str | None,
     typer.Option("--date", help="Any day of the period, YYYY-MM-DD (default: the last "
@@ -55,18 +55,11 @@ def _format(value: str) -> str:
     return value
 
 
-def _lang(value: str) -> str:
-    locale = normalize_locale(value)
-    if value.strip().lower().replace("-", "_") not in {"zh", "zh_cn", "en", "en_us", "en_gb"}:
-        raise ReportError(f"unknown language {value!r}; choose zh_CN or en")
-    return locale
-
-
 def _build(kind: ReportKind, store: str | None, fmt: str, day: str | None, lang: str,
            out: Path | None, workspace: Path | None, as_json: bool) -> None:  # fmt: skip
     ws = workspace_from(workspace)
     request = ReportRequest(
-        kind=kind, store_id=store, day=parse_day(day, "--date"), locale=_lang(lang),  # type: ignore[arg-type]
+        kind=kind, store_id=store, day=parse_day(day, "--date"), locale=parse_locale(lang),  # type: ignore[arg-type]
         format=_format(fmt),  # type: ignore[arg-type]
     )  # fmt: skip
     if as_json:
@@ -132,7 +125,7 @@ def schedule_add(
     """Send a report on its own: daily from HOUR, weekly on Mondays, monthly on the 1st."""
     ws = workspace_from(workspace)
     spec = ScheduleSpec(
-        kind=kind, store_id=store, format=_format(fmt), locale=_lang(lang),  # type: ignore[arg-type]
+        kind=kind, store_id=store, format=_format(fmt), locale=parse_locale(lang),  # type: ignore[arg-type]
         channel=channel, hour=hour,
     )  # fmt: skip
     schedule = add_schedule(ws.ops_engine(), spec)

@@ -25,15 +25,27 @@ CATALOGS = Path(__file__).parent
 LOCALES: tuple[str, ...] = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 
-_ALIASES = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "en": "en", "en-us": "en",
-            "en_us": "en", "en-gb": "en", "en_gb": "en"}  # fmt: skip
+#: Spellings of the shipped locales, lower case with ``_`` (``-`` is read as ``_``).
+_ALIASES = {"zh": "zh_CN", "zh_cn": "zh_CN", "en": "en", "en_us": "en", "en_gb": "en"}
+
+
+def _alias(value: str | None) -> str | None:
+    return _ALIASES.get(value.strip().lower().replace("-", "_")) if value else None
 
 
 def normalize_locale(value: str | None) -> str:
-    """``zh-CN``, ``zh``, ``en-US`` … to a shipped locale; unknown ones to the default."""
-    if not value:
-        return DEFAULT_LOCALE
-    return _ALIASES.get(value.strip().lower(), DEFAULT_LOCALE)
+    """``zh-CN``, ``zh``, ``en-US`` … to a shipped locale; unknown ones to the default
+    (for what browsers send)."""
+    return _alias(value) or DEFAULT_LOCALE
+
+
+def parse_locale(value: str) -> str:
+    """A locale a person asked for (``--lang``): a shipped one, or a
+    :class:`ConfigError` naming the choices."""
+    locale = _alias(value)
+    if locale is None:
+        raise ConfigError(f"unknown language {value!r}; choose {' or '.join(LOCALES)}")
+    return locale
 
 
 def catalog_path(locale: str, domain: str) -> Path:

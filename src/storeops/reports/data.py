@@ -3,8 +3,9 @@
 :func:`assemble_report` turns a :class:`ReportRequest` into :class:`ReportData`:
 
 - **KPIs** from the KPI layer for the period, the previous period and the same period
-  last year (see :mod:`storeops.reports.kpi_source`), with the change and whether the
-  change is good (the KPI's direction); a value is ``None`` where there is no data.
+  last year (one ``kpi_values(grain=...)`` call per whole day, week or month, so the
+  KPI layer does every roll-up), with the change and whether the change is good (the
+  KPI's direction); a value is ``None`` where there is no data.
   A store report shows the KPIs kept per store (grain ``store_day``), a chain report
   every KPI;
 - **daily and hourly traffic and sales** for the charts, from the store performance
@@ -30,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storeops.analytics.performance import PerformanceQuery, StorePerformance
 from storeops.i18n import DEFAULT_LOCALE, LOCALES, gettext
+from storeops.kpi import KPIS, kpi_values
 from storeops.reports.errors import ReportError
-from storeops.reports.kpi_source import KpiSource, kpi_layer, one_period
 from storeops.reports.periods import (
     DayRange,
     ReportKind,
@@ -213,16 +214,29 @@ def _stores(wh: Warehouse) -> pd.DataFrame:
     return wh.to_pandas(s.select("store_id", "name", "timezone").order_by("store_id"))
 
 
+def one_period(frame: pd.DataFrame, span: DayRange) -> dict[tuple[str, str], float | None]:
+    """``(store_id, kpi) -> value`` of the row that starts the range (the KPI layer
+    answers one row per whole day, week or month)."""
+    if frame.empty:
+        return {}
+    starts = pd.to_datetime(frame["period_start"]).dt.date
+    rows = frame[starts == span.start]
+    out: dict[tuple[str, str], float | None] = {}
+    for store, kpi, value in zip(rows["store_id"], rows["kpi"], rows["value"], strict=True):
+        out[(str(store), str(kpi))] = None if pd.isna(value) else float(value)
+    return out
+
+
 def _kpi_lines(
-    source: KpiSource, wh: Warehouse, period: ReportPeriod, store: str | None, locale: str
+    wh: Warehouse, period: ReportPeriod, store: str | None, locale: str
 ) -> list[KpiLine]:
-    specs = [k for k in source.catalog.values() if store is None or k.grain == "store_day"]
+    specs = [k for k in KPIS.values() if store is None or k.grain == "store_day"]
     scope = store or "*"
     found: dict[str, dict[tuple[str, str], float | None]] = {}
     for name, span in (
         ("value", period.current), ("previous", period.previous), ("last_year", period.last_year)
     ):  # fmt: skip
-        frame = source.values(
+        frame = kpi_values(
             wh, [k.id for k in specs], grain=period.grain, date_from=span.start,
             date_to=span.end, stores=[store] if store else None, chain=store is None,
         )  # fmt: skip
@@ -270,13 +284,13 @@ def _performance(
 
 
 def _ranking(
-    source: KpiSource, wh: Warehouse, period: ReportPeriod, locale: str, names: dict[str, str]
+    wh: Warehouse, period: ReportPeriod, locale: str, names: dict[str, str]
 ) -> tuple[list[RankRow], list[tuple[str, str]]]:
-    specs = [source.catalog[k] for k in RANKING_KPIS if k in source.catalog]
+    specs = [KPIS[k] for k in RANKING_KPIS if k in KPIS]
     if not specs:
         return [], []
     span = period.current
-    frame = source.values(
+    frame = kpi_values(
         wh, [k.id for k in specs], grain=period.grain, date_from=span.start,
         date_to=span.end, stores=sorted(names), chain=False,
     )  # fmt: skip
@@ -304,14 +318,12 @@ def assemble_report(
     wh: Warehouse,
     request: ReportRequest,
     *,
-    source: KpiSource | None = None,
     now: datetime | None = None,
     extras: Callable[[Workspace, Warehouse, ReportData], None] | None = None,
 ) -> ReportData:
     """Gather the numbers of one report (no rendering)."""
     if request.locale not in LOCALES:
         raise ReportError(f"unknown language {request.locale!r}; choose one of {LOCALES}")
-    source = source or kpi_layer()
     stores = _stores(wh)
     names = dict(zip(stores["store_id"].astype(str), stores["name"].astype(str), strict=True))
     if request.store_id is not None and request.store_id not in names:
@@ -334,12 +346,12 @@ def assemble_report(
         store_name=names.get(request.store_id) if request.store_id else None,
         timezone=tz_name,
         generated_at=now.astimezone(tz),
-        kpis=_kpi_lines(source, wh, period, request.store_id, request.locale),
+        kpis=_kpi_lines(wh, period, request.store_id, request.locale),
         daily=daily,
         hourly=hourly,
     )
     if request.store_id is None:
-        data.ranking, data.ranking_kpis = _ranking(source, wh, period, request.locale, names)
+        data.ranking, data.ranking_kpis = _ranking(wh, period, request.locale, names)
     (extras or add_goals_and_alerts)(ws, wh, data)
     return data
 

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from storeops.analytics.retail_calendar import last_year_range
+from storeops.kpi.values import Period
 
 ReportKind = Literal["daily", "weekly", "monthly"]
 KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly")
@@ -51,7 +52,7 @@ class DayRange:
 
 
 #: The KPI layer's grain for each kind of report.
-GRAINS: dict[str, str] = {"daily": "day", "weekly": "week", "monthly": "month"}
+GRAINS: dict[str, Period] = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class ReportPeriod:
     last_year: DayRange
 
     @property
-    def grain(self) -> str:
+    def grain(self) -> Period:
         return GRAINS[self.kind]
 
     @property

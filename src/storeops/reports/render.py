@@ -15,7 +15,6 @@ from pathlib import Path
 from storeops.reports.data import ReportData, ReportFormat, ReportRequest, assemble_report
 from storeops.reports.errors import ReportError
 from storeops.reports.html import render_html
-from storeops.reports.kpi_source import KpiSource
 from storeops.reports.pdf import render_pdf
 from storeops.reports.xlsx import render_xlsx
 from storeops.workspace import Workspace
@@ -77,14 +76,13 @@ def build_report(
     request: ReportRequest,
     *,
     out: Path | None = None,
-    source: KpiSource | None = None,
     now: datetime | None = None,
 ) -> BuiltReport:
     """Write one report into the workspace ``reports/`` folder, or ``out``: a folder
     (existing, or a path without a suffix) or a file with the format's suffix."""
     started = time.perf_counter()
     with ws.warehouse() as wh:
-        data = assemble_report(ws, wh, request, source=source, now=now)
+        data = assemble_report(ws, wh, request, now=now)
     assembled = time.perf_counter()
     if out is None:
         folder = ws.folder("reports")

@@ -22,6 +22,7 @@ from storeops.alerts import (
 )
 from storeops.cli.common import (
     JsonOption,
+    LangOption,
     SinceOption,
     StoreOption,
     UntilOption,
@@ -33,6 +34,7 @@ from storeops.cli.common import (
     workspace_from,
 )
 from storeops.errors import ConfigError
+from storeops.i18n import parse_locale
 from storeops.kpi import KPIS
 from storeops.notify import deliver
 
@@ -51,7 +53,7 @@ def evaluate_command(
     date_from: SinceOption = None,
     date_to: UntilOption = None,
     rule: Annotated[list[str] | None, typer.Option(help="Only this rule (repeat).")] = None,
-    lang: Annotated[str, typer.Option(help="Language of notifications: zh_CN or en.")] = "zh_CN",
+    lang: LangOption = "zh_CN",
     no_deliver: Annotated[
         bool, typer.Option("--no-deliver", help="Queue notifications without sending.")
     ] = False,
@@ -66,7 +68,9 @@ def evaluate_command(
     ws = workspace_from(workspace)
     engine = ws.ops_engine()
     with ws.warehouse() as wh:
-        result = evaluate(engine, wh, date_from=start, date_to=end, rules=rule, locale=lang)
+        result = evaluate(
+            engine, wh, date_from=start, date_to=end, rules=rule, locale=parse_locale(lang)
+        )
     run = None if no_deliver else deliver(ws)
     if json_output:
         print_json({**result.to_dict(), "delivery": run.to_dict() if run else None})

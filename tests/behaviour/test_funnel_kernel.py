@@ -18,6 +18,7 @@ from tests.behaviour.test_funnel import SUPPRESS, check_against_reference, funne
 
 from storeops.analytics.purchases import CUSTOMER_MAP_MART
 from storeops.behaviour import funnel as funnel_module
+from storeops.behaviour import funnel_kernel
 from storeops.behaviour.events import BehaviourError
 from storeops.behaviour.funnel import FunnelInsight, FunnelQuery, FunnelStep, parse_steps
 from storeops.warehouse import Warehouse
@@ -89,8 +90,15 @@ def persons(wh: Warehouse, insight: FunnelInsight, engine: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_kernel_equals_sql_on_random_event_sets(duck: Warehouse, seed: int) -> None:
+def test_kernel_equals_sql_on_random_event_sets(
+    duck: Warehouse, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(seed)
+    if seed % 2:
+        # Many small batches and many partitions of the person hash space (a large
+        # funnel's layout, where each batch is spread over every partition).
+        monkeypatch.setattr(funnel_kernel, "BATCH_ROWS", rng.choice([1, 7, 100]))
+        monkeypatch.setattr(funnel_kernel, "PARTITION_ROWS", rng.choice([1, 5, 50]))
     staged = duck.stage(events_table(random_events(rng, people=60, per_person=40)))
     duck.write_mart(
         CUSTOMER_MAP_MART,
@@ -237,6 +245,69 @@ def test_kernel_refuses_other_backends(duck: Warehouse, monkeypatch: pytest.Monk
         insight.calculate()
     assert err.value.code == "funnel.kernel_backend"
     assert FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")))._use_kernel() is False
+
+
+def test_partitions_follow_the_upper_bound() -> None:
+    rows = funnel_kernel.PARTITION_ROWS
+    assert funnel_kernel.partition_bits(0) == 2  # 4 partitions at least
+    assert funnel_kernel.partition_bits(64 * rows) == 6
+    assert funnel_kernel.partition_bits(64 * rows + 1) == 7
+    assert funnel_kernel.partition_bits(10**12) == 10  # 1024 at most
+
+
+def test_a_person_with_very_many_events_overflows_a_partition(
+    duck: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One person with most of the events: the partition holding them outgrows
+    its room, the rows move to a larger layout — also when the arena still holds
+    a previous, larger run's arrays — and the answer stays the SQL path's."""
+    rng = random.Random(3)
+    monkeypatch.setattr(funnel_kernel, "PARTITION_ROWS", 1)  # 1024 partitions
+    query = FunnelQuery(steps=parse_steps("A,B,C"), count_by="anonymous_id", window_seconds=600)
+    big = duck.stage(events_table(random_events(rng, people=200, per_person=60)))
+    FunnelInsight(duck, query, events=big, engine="kernel").calculate()  # a large run first
+    rows = [ev(rng.choice(NAMES), anon="bot", at=i * 7, msg=f"b{i:05d}") for i in range(3000)]
+    rows += [ev(rng.choice(NAMES), anon=f"p{i % 40}", at=i * 60, msg=f"p{i}") for i in range(200)]
+    staged = duck.stage(events_table(rows))
+    grown: list[int] = []
+    real_grow = funnel_kernel.Kernel._grow
+
+    def grow(self: funnel_kernel.Kernel, need: int) -> None:
+        grown.append(need)
+        real_grow(self, need)
+
+    monkeypatch.setattr(funnel_kernel.Kernel, "_grow", grow)
+    insight = FunnelInsight(duck, query, events=staged)
+    sql = persons(duck, insight, "sql")
+    kernel = persons(duck, insight, "kernel")
+    assert grown  # the layout did grow
+    assert insight.kernel_stats is not None and insight.kernel_stats.persons == 41
+    pd.testing.assert_frame_equal(kernel, sql, check_dtype=False)
+
+
+def test_persons_whose_first_hash_collides_stay_apart(
+    duck: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel tells persons apart by a 128-bit key (two 64-bit hashes): persons
+    whose first hash collides are still two persons, in the counts and the ids."""
+    rows = [ev("A", anon="aa", at=0), ev("B", anon="aa", at=5), ev("A", anon="bb", at=1)]
+    rows += [ev("A", anon="ccc", at=2), ev("B", anon="ccc", at=3), ev("B", anon="dd", at=4)]
+    staged = duck.stage(events_table(rows))
+    query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id")
+    sql = persons(duck, FunnelInsight(duck, query, events=staged), "sql")
+    real = funnel_kernel.person_keys
+
+    def first_hash_is_the_length(person: Any) -> Any:
+        return person.length().cast("uint64"), real(person)[1]
+
+    monkeypatch.setattr(funnel_kernel, "person_keys", first_hash_is_the_length)
+    insight = FunnelInsight(duck, query, events=staged, engine="kernel")
+    kernel = persons(duck, insight, "kernel")
+    assert insight.kernel_stats is not None and insight.kernel_stats.persons == 4
+    pd.testing.assert_frame_equal(kernel, sql, check_dtype=False)
+    assert kernel["person_id"].tolist() == ["aa", "bb", "ccc"]
+    assert kernel["reached_1"].tolist() == [1, 0, 1]
+    assert [s.count for s in insight.calculate().steps] == [3, 2]
 
 
 def test_results_then_dropoff_run_the_kernel_once(

@@ -32,8 +32,6 @@ first event that matches step 1 (first touch), so the groups add up to the total
 
 from __future__ import annotations
 
-import functools
-import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -344,9 +342,7 @@ class FunnelInsight:
             return True  # kernel_expr() refuses other backends
         if self.wh.name != "duckdb":
             return False
-        events = self.events if self.events is not None else self.wh.table("events")
-        n = int(self.wh.execute(events.count()))
-        return KERNEL_MIN_EVENTS <= n <= KERNEL_MAX_EVENTS
+        return KERNEL_MIN_EVENTS <= self._event_count() <= KERNEL_MAX_EVENTS
 
     def to_expr(self) -> ir.Table:
         """One row per person with a step-1 event: ``person_id``, ``breakdown``,
@@ -363,10 +359,24 @@ class FunnelInsight:
             return self.sql_expr()
         return self.kernel_expr()
 
+    def _reach(self) -> ir.Table:
+        """The per-person table for counting: :meth:`to_expr`, except that the
+        kernel's persons are keys, not ids (the ids cost a query of their own)."""
+        if not self._use_kernel():
+            self.kernel_stats = None
+            return self.sql_expr()
+        return self._kernel_table()
+
     def kernel_expr(self) -> ir.Table:
-        """The per-person table computed by the native kernel (DuckDB only); computed
-        once per insight, so ``calculate()`` then ``dropoff_expr()`` read the events
-        once."""
+        """The per-person table computed by the native kernel (DuckDB only)."""
+        from storeops.behaviour.funnel_kernel import with_person_ids
+
+        return with_person_ids(self._kernel_events(), self._kernel_table())
+
+    def _kernel_table(self) -> ir.Table:
+        """The kernel's per-person table, persons by key (``_h``, ``_h2``) instead
+        of id; computed once per insight, so ``calculate()`` then ``dropoff_expr()``
+        read the events once."""
         if self.wh.name != "duckdb":
             raise BehaviourError(
                 "funnel.kernel_backend",
@@ -375,37 +385,61 @@ class FunnelInsight:
             )
         if self._kernel_persons is not None:
             return self._kernel_persons
-        from storeops.behaviour.funnel_kernel import kernel_persons, mask_type
+        from storeops.behaviour.funnel_kernel import kernel_persons
 
         q = self.query
-        e = self._matched_events()
-        mask = functools.reduce(
-            operator.add,
-            [ibis.ifelse(e[f"_m{i}"], 1 << i, 0) for i in range(len(q.steps))],
-        ).cast(mask_type(len(q.steps)))  # a bit per step, in the narrowest integer
-        columns: dict[str, ir.Value] = {"mask": mask}
-        if q.breakdown is not None:
-            value = breakdown_value(self.wh, e, q.breakdown)
-            columns["bd"] = ibis.ifelse(e._m0, value, ibis.null("string"))
-        keys = _order_keys(q.sequence_column)
-        matched = e.select("person_id", *keys, **columns)
         table, self.kernel_stats = kernel_persons(
             self.wh,
-            matched,
+            self._kernel_events(),
             parents=_parents(q.steps),
             window_seconds=q.window_seconds,
-            order_keys=keys,
+            order_keys=_order_keys(q.sequence_column),
             with_breakdown=q.breakdown is not None,
             no_value=NO_VALUE,
+            capacity=self._event_count(),
         )
         self._kernel_persons = self.wh.stage(table)
         return self._kernel_persons
 
-    def _matched_events(self) -> ir.Table:
-        """The events of the range that match some step, with ``_m<i>`` flags."""
+    def _event_count(self) -> int:
+        """Events before any filter (the ``events`` table's count is kept by DuckDB,
+        so this costs nothing there)."""
+        events = self.events if self.events is not None else self.wh.table("events")
+        return int(self.wh.execute(events.count()))
+
+    def _kernel_events(self) -> ir.Table:
+        """The kernel's input: the events of the range that match some step, with
+        ``person_id``, the order keys, ``mask`` (bit i: matches step i) and, with a
+        breakdown, ``bd`` (the breakdown value on step-1 events)."""
+        from storeops.behaviour.funnel_kernel import mask_type
+
+        q = self.query
+        e = self._events()
+        # Steps on the event name alone become one ``CASE event WHEN …``, which
+        # DuckDB evaluates on the column's dictionary instead of on every row.
+        by_name: dict[str, int] = {}
+        for i, s in enumerate(q.steps):
+            if not s.where:
+                by_name[s.event] = by_name.get(s.event, 0) | 1 << i
+        mask: ir.IntegerValue = (
+            e.event.cases(*by_name.items(), else_=0) if by_name else ibis.literal(0)
+        )
+        for i, s in enumerate(q.steps):
+            if s.where:
+                mask = mask + ibis.ifelse(self._matches(e, s), 1 << i, 0)
+        columns: dict[str, ir.Value] = {"mask": mask.cast(mask_type(len(q.steps)))}
+        if q.breakdown is not None:
+            value = breakdown_value(self.wh, e, q.breakdown)
+            columns["bd"] = ibis.ifelse(self._matches(e, q.steps[0]), value, ibis.null("string"))
+        keys = _order_keys(q.sequence_column)
+        matched = e.select("person_id", *keys, **columns)
+        return matched.filter(matched.mask != 0)
+
+    def _events(self) -> ir.Table:
+        """The range's track events, with ``person_id`` and ``seq``."""
         q = self.query
         tz = self.wh.settings.default_timezone
-        e = person_events(
+        return person_events(
             self.wh,
             count_by=q.count_by,
             include_anonymous=q.include_anonymous,
@@ -414,7 +448,11 @@ class FunnelInsight:
             events=self.events,
             seq=q.sequence_column,
         )
-        m = {f"_m{i}": self._matches(e, s) for i, s in enumerate(q.steps)}
+
+    def _matched_events(self) -> ir.Table:
+        """The events of the range that match some step, with ``_m<i>`` flags."""
+        e = self._events()
+        m = {f"_m{i}": self._matches(e, s) for i, s in enumerate(self.query.steps)}
         e = e.mutate(**m)
         return e.filter(ibis.or_(*[e[c] for c in m]))
 
@@ -484,7 +522,7 @@ class FunnelInsight:
 
     def counts_expr(self, persons: ir.Table | None = None) -> ir.Table:
         """People who reached each step (``count_<i>``), per breakdown value."""
-        p = persons if persons is not None else self.to_expr()
+        p = persons if persons is not None else self._reach()
         n = len(self.query.steps)
         return p.group_by("breakdown").aggregate(
             **{f"count_{i}": p[f"reached_{i}"].sum() for i in range(n)}
@@ -492,7 +530,7 @@ class FunnelInsight:
 
     def summary_expr(self, persons: ir.Table | None = None) -> ir.Table:
         """Counts and median times per breakdown value (one row without breakdown)."""
-        p = persons if persons is not None else self.to_expr()
+        p = persons if persons is not None else self._reach()
         n = len(self.query.steps)
         return p.group_by("breakdown").aggregate(
             **{f"count_{i}": p[f"reached_{i}"].sum() for i in range(n)},
@@ -501,7 +539,7 @@ class FunnelInsight:
 
     def time_to_convert_expr(self, persons: ir.Table | None = None) -> ir.Table:
         """People who converted (reached the last required step) per time bucket."""
-        p = persons if persons is not None else self.to_expr()
+        p = persons if persons is not None else self._reach()
         last = max(i for i, s in enumerate(self.query.steps) if not s.optional)
         secs = p[f"seconds_{last}"]
         cases = []
@@ -559,7 +597,8 @@ class FunnelInsight:
 
     def calculate(self) -> FunnelResult:
         if self._use_kernel():
-            return self._calculate(self.kernel_expr())  # already an in-memory table
+            # An in-memory table; the counts need no person ids.
+            return self._calculate(self._kernel_table())
         # The per-person table feeds three small queries; compute it once where
         # the backend gains from that (DuckDB), plan it each time elsewhere.
         with self.wh.materialized(self.sql_expr(), f"_funnel_{uuid4().hex[:12]}") as done:

@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -46,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from storeops.behaviour.events import BehaviourError
 from storeops.warehouse import Warehouse
@@ -57,6 +58,30 @@ _NONE = np.iinfo(np.int64).min
 BATCH_ROWS = 1 << 20
 #: Same-instant groups are read back with a list of their instants up to this many.
 MAX_LISTED_INSTANTS = 5_000
+#: Events per partition of the person hash space (see :func:`partition_bits`).
+PARTITION_ROWS = 1 << 19
+#: The most memory the kernel keeps between runs (:class:`Arena`): 29 bytes per
+#: event of the largest funnel so far, so a 100M-event funnel keeps about 3 GB.
+KEEP_BYTES = 4 << 30
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _hash(value: str) -> dt.uint64:
+    """DuckDB's 64-bit hash of a value."""
+
+
+def person_keys(person: ir.StringValue) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """The 126-bit key the kernel tells persons apart by: DuckDB's hash of the
+    person id and of the id with a character appended (an independent hash), 63
+    bits of each (non-negative ``int64``: unsigned values above 2^63 break the
+    filters DuckDB pushes into scans of Arrow tables). Two persons are taken for
+    one only if both collide (about 2^-126 per pair); ClickHouse's ``uniqExact``
+    counts strings by 128-bit hashes alike."""
+    return _key(_hash(person)), _key(_hash(person + "#"))
+
+
+def _key(h: ir.IntegerValue) -> ir.IntegerValue:
+    return (h >> 1).cast("int64")
 
 
 @ibis.udf.scalar.builtin(name="make_timestamp")
@@ -75,45 +100,155 @@ Mask = npt.NDArray[np.unsignedinteger]
 
 
 # -- compiled parts -------------------------------------------------------------------
-@njit(cache=True, parallel=True)
+#: Multiplier of the person hash tables' slot hash (Fibonacci hashing).
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def _partition_histogram(h: I64, shift: int, n_parts: int) -> I64:  # pragma: no cover - compiled
+    """Events per partition; the partition is the top bits of the person key (63
+    bits), so all of a person's events fall into one partition."""
+    counts = np.zeros(n_parts, np.int64)
+    for i in range(h.shape[0]):
+        counts[h[i] >> shift] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
 def _scatter(  # pragma: no cover - compiled
-    person: I32,
+    h: I64,
+    h2: I64,
     ts: I64,
     mask: Mask,
     bd: I32,
-    cursor: I64,
-    block_starts: I64,
-    out_person: I32,
+    shift: int,
+    room: int,
+    fill: I64,
+    out_h: I64,
+    out_h2: I64,
     out_ts: I64,
     out_mask: Mask,
     out_bd: I32,
     with_bd: bool,
-    parts: int,
-) -> bool:
-    """Counting sort, first level: put each event at the next free slot of its block
-    of :data:`_BLOCK` persons (few streams of writes, unlike one per person).
-    ``parts`` threads split the blocks (each reads the whole batch, writes its own
-    blocks). False if a block has more events than counted."""
-    n_blocks = cursor.shape[0]
-    overflow = np.zeros(parts, np.bool_)
-    for part in prange(parts):
-        lo = part * n_blocks // parts
-        hi = (part + 1) * n_blocks // parts
-        for i in range(person.shape[0]):
-            blk = person[i] // _BLOCK
-            if blk < lo or blk >= hi:
+) -> None:
+    """Append one batch to its partitions: partition p holds ``room`` rows from
+    ``p * room`` on, ``fill[p]`` of them used (the caller made room)."""
+    for i in range(h.shape[0]):
+        p = h[i] >> shift
+        j = p * room + fill[p]
+        fill[p] += 1
+        out_h[j] = h[i]
+        out_h2[j] = h2[i]
+        out_ts[j] = ts[i]
+        out_mask[j] = mask[i]
+        if with_bd:
+            out_bd[j] = bd[i]
+
+
+@njit(cache=True, nogil=True)
+def _relayout(  # pragma: no cover - compiled
+    a: npt.NDArray[Any], room: int, fill: I64, new_a: npt.NDArray[Any], new_room: int
+) -> None:
+    """Copy each partition's rows to a layout with ``new_room`` rows per partition."""
+    for p in range(fill.shape[0]):
+        for i in range(fill[p]):
+            new_a[p * new_room + i] = a[p * room + i]
+
+
+@njit(cache=True, nogil=True)
+def _slot(x: int, y: int, bits: int) -> np.int64:  # pragma: no cover - compiled
+    """A person key's home slot in a table of 2^bits slots (Fibonacci hashing)."""
+    return np.int64((np.uint64(x ^ y) * _MIX) >> np.uint64(64 - bits))
+
+
+@njit(cache=True, parallel=True)
+def _number_persons(  # pragma: no cover - compiled
+    lo: I64, hi: I64, h: I64, h2: I64, local: I32
+) -> I64:
+    """Per partition (in parallel): number its distinct persons — distinct 128-bit
+    keys ``(h, h2)`` — 0, 1, … in order of first appearance (``local``, per row)
+    with an open-addressing table that stays small (it grows with the persons, not
+    the events). Returns the number of persons of each partition."""
+    n_parts = lo.shape[0]
+    found = np.zeros(n_parts, np.int64)
+    for p in prange(n_parts):
+        bits = 6
+        keys = np.empty(1 << bits, np.int64)
+        keys2 = np.empty(1 << bits, np.int64)
+        ids = np.full(1 << bits, -1, np.int32)
+        k = 0
+        for i in range(lo[p], hi[p]):
+            x, y = h[i], h2[i]
+            cap = 1 << bits
+            slot = _slot(x, y, bits)
+            while ids[slot] >= 0 and (keys[slot] != x or keys2[slot] != y):
+                slot = (slot + 1) & (cap - 1)
+            if ids[slot] >= 0:
+                local[i] = ids[slot]
                 continue
-            j = cursor[blk]
-            if j >= block_starts[blk + 1]:
-                overflow[part] = True
-                continue
-            cursor[blk] = j + 1
-            out_person[j] = person[i]
-            out_ts[j] = ts[i]
-            out_mask[j] = mask[i]
-            if with_bd:
-                out_bd[j] = bd[i]
-    return not overflow.any()
+            keys[slot] = x
+            keys2[slot] = y
+            ids[slot] = k
+            local[i] = k
+            k += 1
+            if 2 * k > cap:  # half full: double and re-insert
+                bits += 1
+                old_keys, old_keys2, old_ids = keys, keys2, ids
+                keys = np.empty(1 << bits, np.int64)
+                keys2 = np.empty(1 << bits, np.int64)
+                ids = np.full(1 << bits, -1, np.int32)
+                for q in range(cap):
+                    if old_ids[q] >= 0:
+                        s = _slot(old_keys[q], old_keys2[q], bits)
+                        while ids[s] >= 0:
+                            s = (s + 1) & ((1 << bits) - 1)
+                        keys[s] = old_keys[q]
+                        keys2[s] = old_keys2[q]
+                        ids[s] = old_ids[q]
+        found[p] = k
+    return found
+
+
+@njit(cache=True, parallel=True)
+def _globalize(  # pragma: no cover - compiled
+    lo: I64,
+    hi: I64,
+    person_base: I64,
+    h: I64,
+    h2: I64,
+    person: I32,
+    person_h: I64,
+    person_h2: I64,
+    counts: I64,
+) -> None:
+    """Local person numbers (in ``person``) to global ones, in place; each person's
+    key and number of events."""
+    for p in prange(lo.shape[0]):
+        base = person_base[p]
+        for i in range(lo[p], hi[p]):
+            q = base + person[i]
+            person[i] = q
+            person_h[q] = h[i]
+            person_h2[q] = h2[i]
+            counts[q] += 1
+
+
+@njit(cache=True, nogil=True)
+def _person_ranges(  # pragma: no cover - compiled
+    lo: I64, person_base: I64, counts: I64
+) -> tuple[I64, I64]:
+    """Where each person's events will lie: from ``starts[q]`` to ``ends[q]``, the
+    persons of a partition one after the other from the partition's first row."""
+    n = counts.shape[0]
+    starts = np.empty(n, np.int64)
+    ends = np.empty(n, np.int64)
+    for p in range(lo.shape[0]):
+        at = lo[p]
+        for q in range(person_base[p], person_base[p + 1]):
+            starts[q] = at
+            at += counts[q]
+            ends[q] = at
+    return starts, ends
 
 
 @njit(cache=True, nogil=True)
@@ -247,6 +382,10 @@ def _same_time_groups(  # pragma: no cover - compiled
 @njit(cache=True, parallel=True)
 def _sort_all(  # pragma: no cover - compiled
     starts: I64,
+    ends: I64,
+    lo: I64,
+    hi: I64,
+    bounds: I64,
     person: I32,
     ts: I64,
     mask: Mask,
@@ -255,27 +394,28 @@ def _sort_all(  # pragma: no cover - compiled
     narrow: bool,
     parents: I64,
 ) -> tuple[I64, bool]:
-    """Per block of persons (in parallel): the counting sort's second level (each
-    person's events together, in cache), then each person's events by time.
-    Returns, per person, the number of same-time groups whose order matters, and
-    False if a person has more events than counted."""
-    n_persons = starts.shape[0] - 1
-    n_blocks = (n_persons + _BLOCK - 1) // _BLOCK
+    """Per partition b (in parallel): its persons ``bounds[b]..bounds[b+1]-1``
+    have their events in rows ``lo[b]..hi[b]-1``; a counting sort puts each
+    person's events together (in cache), then sorts them by time. Returns, per
+    person, the number of same-time groups whose order matters, and False if a
+    person has more events than counted."""
+    n_persons = starts.shape[0]
+    n_blocks = bounds.shape[0] - 1
     ties = np.zeros(n_persons, np.int64)
     broken = np.zeros(n_blocks, np.bool_)
     none = np.empty(0, np.int64)
     for block in prange(n_blocks):
-        first = block * _BLOCK
-        last = min(n_persons, first + _BLOCK)
-        a0 = starts[first]
-        a1 = starts[last]
+        first = bounds[block]
+        last = bounds[block + 1]
+        a0 = lo[block]
+        a1 = hi[block]
         local_ts = ts[a0:a1].copy()
         local_mask = mask[a0:a1].copy()
         local_bd = bd[a0:a1].copy() if with_bd else bd[:0]
         cursor = starts[first:last] - a0
         for i in range(a0, a1):
             q = person[i] - first
-            if q < 0 or q >= last - first or cursor[q] >= starts[first + q + 1] - a0:
+            if q < 0 or q >= last - first or cursor[q] >= ends[first + q] - a0:
                 broken[block] = True
                 continue
             j = a0 + cursor[q]
@@ -286,12 +426,12 @@ def _sort_all(  # pragma: no cover - compiled
                 bd[j] = local_bd[i - a0]
         longest = 0
         for p in range(first, last):
-            longest = max(longest, starts[p + 1] - starts[p])
+            longest = max(longest, ends[p] - starts[p])
         keys = np.empty(longest, np.int64)
         scratch = np.empty(longest, np.int64)
         for p in range(first, last):
             a = starts[p]
-            b = starts[p + 1]
+            b = ends[p]
             if b - a > 1:
                 _sort_person(a, b, ts, mask, bd, with_bd, narrow, keys, scratch)
                 ties[p] = _same_time_groups(a, b, ts, mask, bd, with_bd, parents, none, 0)
@@ -300,7 +440,7 @@ def _sort_all(  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _tie_groups(  # pragma: no cover - compiled
-    starts: I64, ts: I64, mask: Mask, bd: I32, ties: I64, with_bd: bool, parents: I64
+    starts: I64, ends: I64, ts: I64, mask: Mask, bd: I32, ties: I64, with_bd: bool, parents: I64
 ) -> tuple[I64, I64, I64, I64]:
     """The same-time groups that matter: person, timestamp, first row, length."""
     total = 0
@@ -312,7 +452,7 @@ def _tie_groups(  # pragma: no cover - compiled
     for p in range(ties.shape[0]):
         if ties[p] > 0:
             a = starts[p]
-            b = starts[p + 1]
+            b = ends[p]
             _same_time_groups(a, b, ts, mask, bd, with_bd, parents, rows, k)
             g_person[k : k + ties[p]] = p
             k += ties[p]
@@ -346,6 +486,7 @@ def _place_ties(  # pragma: no cover - compiled
 @njit(cache=True, parallel=True)
 def _evaluate(  # pragma: no cover - compiled
     starts: I64,
+    ends: I64,
     ts: I64,
     mask: Mask,
     bd: I32,
@@ -355,7 +496,7 @@ def _evaluate(  # pragma: no cover - compiled
 ) -> tuple[npt.NDArray[np.int8], I64, I32]:
     """Per person and step: reached (0/1) and the shortest time in milliseconds;
     the breakdown code of the first step-1 event (-2: no step-1 event)."""
-    n_persons = starts.shape[0] - 1
+    n_persons = starts.shape[0]
     n_steps = parents.shape[0]
     reached = np.zeros((n_persons, n_steps), np.int8)
     millis = np.zeros((n_persons, n_steps), np.int64)
@@ -367,7 +508,7 @@ def _evaluate(  # pragma: no cover - compiled
         for p in range(block * _BLOCK, min(n_persons, (block + 1) * _BLOCK)):
             latest[:] = _NONE
             best[:] = never
-            for i in range(starts[p], starts[p + 1]):
+            for i in range(starts[p], ends[p]):
                 m = mask[i]
                 t = ts[i]
                 for k in range(n_steps - 1, -1, -1):
@@ -402,15 +543,23 @@ class KernelStats:
     events: int = 0
     persons: int = 0
     tie_groups: int = 0
+    #: Reading the events out of DuckDB (placing them excluded).
     fetch_s: float = 0.0
+    #: Placing each batch in its partitions as it comes.
+    place_s: float = 0.0
+    #: Numbering the persons.
+    number_s: float = 0.0
+    #: Sorting each person's events.
     sort_s: float = 0.0
+    #: The same-instant query.
     ties_s: float = 0.0
+    #: The evaluation pass.
     evaluate_s: float = 0.0
 
     @property
     def kernel_s(self) -> float:
-        """The compiled part: scatter, per-person sort and the evaluation pass."""
-        return self.sort_s + self.evaluate_s
+        """The compiled part: placing, numbering, sorting and the evaluation pass."""
+        return self.place_s + self.number_s + self.sort_s + self.evaluate_s
 
 
 class BreakdownCodes:
@@ -461,71 +610,157 @@ class PersonReach:
     breakdown: I32  # code into BreakdownCodes.values, -1 = no value
 
 
+class Arena:
+    """The kernel's big work arrays, kept between runs (up to :data:`KEEP_BYTES`):
+    memory fresh from the operating system costs a page fault per page, which on
+    virtual machines can take longer than the kernel's own work; kept memory does
+    not (DuckDB keeps its buffer pool for the same reason). Runs take the arena
+    one at a time (:data:`_ARENA_LOCK`); :func:`release_memory` gives it back."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+
+    def take(
+        self, name: str, n: int, dtype: npt.DTypeLike, *, fresh: bool = False
+    ) -> npt.NDArray[Any]:
+        """An array of ``n`` elements (its contents are whatever was left there);
+        ``fresh``: not the kept one (which the caller may still be reading)."""
+        kept = self._arrays.pop(name, None)
+        if not fresh and kept is not None and kept.dtype == np.dtype(dtype) and len(kept) >= n:
+            array = kept
+        else:
+            del kept
+            array = np.empty(n, dtype)
+        if sum(a.nbytes for a in self._arrays.values()) + array.nbytes <= KEEP_BYTES:
+            self._arrays[name] = array
+        return array[:n]
+
+    def release(self) -> None:
+        self._arrays.clear()
+
+
+_ARENA = Arena()
+_ARENA_LOCK = threading.Lock()
+
+
+def release_memory() -> None:
+    """Give the kernel's kept work arrays back (the next run allocates anew)."""
+    with _ARENA_LOCK:
+        _ARENA.release()
+
+
 class Kernel:
-    """Place batches (counting sort), sort, resolve same-time groups, evaluate."""
+    """Partition the batches by person as they come, number the persons, sort each
+    person's events, resolve same-time groups, evaluate. Uses the arena: hold
+    :data:`_ARENA_LOCK` from construction to the end of :meth:`run`."""
 
     def __init__(
-        self, counts: I64, parents: list[int | None], window_seconds: int, with_bd: bool
+        self, parents: list[int | None], window_seconds: int, with_bd: bool, capacity: int
     ) -> None:
-        """``counts``: the number of matching events of each person (dense numbers)."""
-        self.n_persons = len(counts)
+        """``capacity``: about how many events will come (an upper bound is best):
+        it sets the partitions and the room kept for each (more is made if needed)."""
         self.parents = np.array([-1 if p is None else p for p in parents], np.int64)
         self.window_us = int(window_seconds) * 1_000_000
         self.with_bd = with_bd
-        self.starts = np.zeros(self.n_persons + 1, np.int64)
-        np.cumsum(counts, out=self.starts[1:])
-        # The first level places events by block of persons (see _scatter).
-        self.block_starts = np.ascontiguousarray(self.starts[::_BLOCK])
-        if (self.n_persons % _BLOCK) or self.n_persons == 0:
-            self.block_starts = np.append(self.block_starts, self.starts[-1])
-        self.cursor = self.block_starts[:-1].copy()
-        n = int(self.starts[-1])
-        self.person = np.empty(n, np.int32)
-        self.ts = np.empty(n, np.int64)
-        self.mask = np.empty(n, mask_dtype(len(parents)))
-        self.bd = np.empty(n if with_bd else 0, np.int32)
-        self.stats = KernelStats(persons=self.n_persons)
-        self.placing_s = 0.0
+        self.mask_dtype = mask_dtype(len(parents))
+        self.bits = partition_bits(capacity)
+        self.n_parts = 1 << self.bits
+        # Room per partition: its share of the capacity and some (the hash spreads
+        # persons evenly; a person with very many events can still overflow one).
+        share = -(-max(1, capacity) // self.n_parts)
+        self.room = share + share // 16 + 64
+        self.fill = np.zeros(self.n_parts, np.int64)
+        self._take_layout(self.room)
+        self.person = np.empty(0, np.int32)
+        self.starts = np.zeros(0, np.int64)
+        self.ends = np.zeros(0, np.int64)
+        self.bounds = np.zeros(1, np.int64)
+        self.stats = KernelStats()
 
-    def add(self, person: I32, ts: I64, mask: Mask, bd: I32) -> None:
-        """Place one batch of events (dense person numbers, µs, step masks, codes)."""
+    def _take_layout(self, room: int, fresh: bool = False) -> None:
+        n = self.n_parts * room
+        self.h = _ARENA.take("h", n, np.int64, fresh=fresh)
+        self.h2 = _ARENA.take("h2", n, np.int64, fresh=fresh)
+        self.ts = _ARENA.take("ts", n, np.int64, fresh=fresh)
+        self.mask = _ARENA.take("mask", n, self.mask_dtype, fresh=fresh)
+        self.bd = _ARENA.take("bd", n if self.with_bd else 0, np.int32, fresh=fresh)
+
+    def add(self, h: I64, h2: I64, ts: I64, mask: Mask, bd: I32) -> None:
+        """Place one batch of events (person keys, µs, step masks, breakdown codes)
+        in its partitions."""
         t0 = time.perf_counter()
+        shift = 63 - self.bits
+        need = self.fill + _partition_histogram(h, shift, self.n_parts)
+        if int(need.max(initial=0)) > self.room:
+            self._grow(int(need.max()))
         with _LOCK:
-            ok = _scatter(
-                person, ts, mask.astype(self.mask.dtype, copy=False), bd, self.cursor,
-                self.block_starts, self.person, self.ts, self.mask, self.bd, self.with_bd,
-                get_num_threads(),
+            _scatter(
+                h, h2, ts, mask.astype(self.mask_dtype, copy=False), bd, shift, self.room,
+                self.fill, self.h, self.h2, self.ts, self.mask, self.bd, self.with_bd,
             )  # fmt: skip
-        if not ok:
-            raise_changed()
-        self.stats.events += len(person)
-        self.placing_s += time.perf_counter() - t0
+        self.stats.events += len(h)
+        self.stats.place_s += time.perf_counter() - t0
+
+    def _grow(self, need: int) -> None:
+        """More room per partition: the rows so far move to a larger layout."""
+        room = max(need, 2 * self.room)
+        old = [self.h, self.h2, self.ts, self.mask, self.bd]
+        self._take_layout(room, fresh=True)
+        for a, b in zip(old, [self.h, self.h2, self.ts, self.mask, self.bd], strict=True):
+            if len(b):
+                _relayout(a, self.room, self.fill, b, room)
+        self.room = room
 
     def add_batch(self, batch: pa.RecordBatch, codes: BreakdownCodes | None) -> None:
-        """Columns ``pidx``, ``ts``, ``mask`` (and ``bd``) of a fetched batch."""
-        person = batch.column("pidx").to_numpy().astype(np.int32, copy=False)
+        """Columns ``h``, ``h2``, ``ts``, ``mask`` (and ``bd``) of a fetched batch."""
+        h = batch.column("h").to_numpy().astype(np.int64, copy=False)
+        h2 = batch.column("h2").to_numpy().astype(np.int64, copy=False)
         ts = batch.column("ts").cast(pa.int64()).to_numpy()
         mask = batch.column("mask").to_numpy()
         bd = codes.encode(batch.column("bd")) if codes is not None else np.empty(0, np.int32)
-        self.add(person, ts, mask, bd)
+        self.add(h, h2, ts, mask, bd)
+
+    def index(self) -> tuple[I64, I64]:
+        """Number the persons densely (each partition's persons together) and count
+        their events. Returns each person's key (two hashes), by person number."""
+        t0 = time.perf_counter()
+        lo = np.arange(self.n_parts, dtype=np.int64) * self.room
+        hi = lo + self.fill
+        with _LOCK:
+            person = _ARENA.take("person", len(self.h), np.int32)
+            found = _number_persons(lo, hi, self.h, self.h2, person)
+            bounds = np.zeros(self.n_parts + 1, np.int64)
+            np.cumsum(found, out=bounds[1:])
+            n_persons = int(bounds[-1])
+            person_h = np.empty(n_persons, np.int64)
+            person_h2 = np.empty(n_persons, np.int64)
+            per_person = np.zeros(n_persons, np.int64)
+            _globalize(lo, hi, bounds, self.h, self.h2, person, person_h, person_h2, per_person)
+            self.starts, self.ends = _person_ranges(lo, bounds, per_person)
+        self.person, self.bounds, self.lo, self.hi = person, bounds, lo, hi
+        self.stats.persons = n_persons
+        self.stats.number_s = time.perf_counter() - t0
+        return person_h, person_h2
 
     def run(self, resolve: Callable[[I64, I64], Iterable[tuple[Mask, I32]]]) -> PersonReach:
-        """``resolve(persons, timestamps)`` returns the (mask, breakdown code) rows of
-        those same-time groups in the exact query order, group after group."""
-        if self.stats.events != len(self.ts):
-            raise_changed()
-        ts, mask, bd, starts, with_bd = self.ts, self.mask, self.bd, self.starts, self.with_bd
+        """After :meth:`index`. ``resolve(persons, timestamps)`` returns the (mask,
+        breakdown code) rows of those same-time groups in the exact query order,
+        group after group."""
+        ts, mask, bd, with_bd = self.ts, self.mask, self.bd, self.with_bd
+        starts, ends = self.starts, self.ends
         t0 = time.perf_counter()
         with _LOCK:
             narrow = mask.dtype.itemsize == 1
-            ties, ok = _sort_all(starts, self.person, ts, mask, bd, with_bd, narrow, self.parents)
-        self.person = np.empty(0, np.int32)  # not needed any more
+            ties, ok = _sort_all(
+                starts, ends, self.lo, self.hi, self.bounds, self.person, ts, mask, bd,
+                with_bd, narrow, self.parents,
+            )  # fmt: skip
         if not ok:
             raise_changed()
         t1 = time.perf_counter()
-        self.stats.sort_s = self.placing_s + (t1 - t0)
+        self.stats.sort_s = t1 - t0
         g_person, g_ts, g_start, g_len = _tie_groups(
-            starts, ts, mask, bd, ties, with_bd, self.parents
+            starts, ends, ts, mask, bd, ties, with_bd, self.parents
         )
         self.stats.tie_groups = len(g_person)
         if len(g_person):
@@ -543,11 +778,17 @@ class Kernel:
         self.stats.ties_s = t2 - t1
         with _LOCK:
             reached, millis, first_bd = _evaluate(
-                starts, ts, mask, bd, self.parents, self.window_us, with_bd
+                starts, ends, ts, mask, bd, self.parents, self.window_us, with_bd
             )
         self.stats.evaluate_s = time.perf_counter() - t2
         keep = np.flatnonzero(first_bd != -2)
         return PersonReach(keep, reached[keep], millis[keep], first_bd[keep])
+
+
+def partition_bits(events: int) -> int:
+    """Partitions of about :data:`PARTITION_ROWS` events each: 4 to 1024."""
+    wanted = max(1, -(-events // PARTITION_ROWS))
+    return min(10, max(2, int(wanted - 1).bit_length()))
 
 
 def raise_changed() -> None:
@@ -558,6 +799,14 @@ def raise_changed() -> None:
 
 
 def kernel_persons(
+    wh: Warehouse, matched: ir.Table, **options: Any
+) -> tuple[pa.Table, KernelStats]:
+    """:func:`compute_persons`, one run at a time (the runs share the arena)."""
+    with _ARENA_LOCK:
+        return compute_persons(wh, matched, **options)
+
+
+def compute_persons(
     wh: Warehouse,
     matched: ir.Table,
     *,
@@ -566,36 +815,37 @@ def kernel_persons(
     order_keys: list[str],
     with_breakdown: bool,
     no_value: str,
+    capacity: int,
 ) -> tuple[pa.Table, KernelStats]:
-    """The per-person funnel table (the columns of ``FunnelInsight.to_expr``).
+    """The per-person funnel table (the columns of ``FunnelInsight.to_expr``), with
+    each person's key ``_h``, ``_h2`` (:func:`person_keys`) in place of ``person_id``;
+    :func:`with_person_ids` puts the ids back when they are wanted.
 
     ``matched`` has one row per event that matches some step: ``person_id``, the
     ``order_keys`` columns (``ts`` first), ``mask`` (bit i: matches step i) and, with
     a breakdown, ``bd`` (the breakdown value on step-1 events, else NULL).
+    ``capacity``: an upper bound of its rows if one is known cheaply (any guess
+    gives the same answer).
     """
     n_steps = len(parents)
     t0 = time.perf_counter()
-    # Who, and how many events each: the counting sort's first pass, in DuckDB.
-    per = wh.to_pyarrow(matched.group_by("person_id").aggregate(_n=matched.count()))
-    persons = per.column("person_id").combine_chunks()
-    dense = wh.stage(
-        pa.table({"person_id": persons, "pidx": np.arange(len(persons), dtype=np.int32)})
-    )
-    numbered = matched.inner_join(dense, "person_id")
-    columns = ["pidx", "ts", "mask", *(["bd"] if with_breakdown else [])]
-    counts = per.column("_n").to_numpy().astype(np.int64)
-    kernel = Kernel(counts, parents, window_seconds, with_breakdown)
+    # The events with person keys instead of person strings: no join, no strings.
+    h, h2 = person_keys(matched.person_id)
+    columns = ["h", "h2", "ts", "mask", *(["bd"] if with_breakdown else [])]
+    keyed = matched.mutate(h=h, h2=h2).select(*columns)
+    kernel = Kernel(parents, window_seconds, with_breakdown, capacity)
     codes = BreakdownCodes() if with_breakdown else None
-    for batch in wh.con.to_pyarrow_batches(numbered.select(*columns), chunk_size=BATCH_ROWS):
+    for batch in wh.con.to_pyarrow_batches(keyed, chunk_size=BATCH_ROWS):
         kernel.add_batch(batch, codes)
-    # Placing the batches (the counting sort's first level) counts as kernel time.
-    kernel.stats.fetch_s = time.perf_counter() - t0 - kernel.placing_s
+    kernel.stats.fetch_s = time.perf_counter() - t0 - kernel.stats.place_s
+    person_h, person_h2 = kernel.index()
 
     def resolve(group_person: I64, group_ts: I64) -> Iterable[tuple[Mask, I32]]:
         groups = wh.stage(
             pa.table(
                 {
-                    "person_id": persons.take(pa.array(group_person)),
+                    "h": person_h[group_person],
+                    "h2": person_h2[group_person],
                     "ts": pa.array(group_ts, type=pa.timestamp("us")),
                     "_group": np.arange(len(group_person), dtype=np.int64),
                 }
@@ -610,8 +860,9 @@ def kernel_persons(
         else:
             at = wh.stage(pa.table({"ts": pa.array(instants, pa.timestamp("us"))}))
             near = matched.semi_join(at, "ts")
-        rows = near.inner_join(groups, ["person_id", "ts"])
-        rows = rows.order_by(["_group", *order_keys]).select(*columns[2:])
+        h, h2 = person_keys(near.person_id)
+        rows = near.mutate(h=h, h2=h2).inner_join(groups, ["h", "h2", "ts"])
+        rows = rows.order_by(["_group", *order_keys]).select(*columns[3:])
         got = wh.to_pyarrow(rows)
         mask = got.column("mask").to_numpy().astype(mask_dtype(n_steps))
         bd = codes.known(got.column("bd")) if codes is not None else np.empty(0, np.int32)
@@ -620,7 +871,8 @@ def kernel_persons(
     reach = kernel.run(resolve)
     values = np.array([*(codes.values if codes else []), no_value], dtype=object)
     data: dict[str, pa.Array] = {
-        "person_id": persons.take(pa.array(reach.person)),
+        "_h": pa.array(person_h[reach.person]),
+        "_h2": pa.array(person_h2[reach.person]),
         "breakdown": pa.array(values[reach.breakdown], type=pa.string()),
     }
     for i in range(n_steps):
@@ -628,7 +880,18 @@ def kernel_persons(
     for i in range(n_steps):
         hit = reach.reached[:, i] == 1
         data[f"seconds_{i}"] = pa.array(reach.millis[:, i] / 1000.0, mask=~hit)
-    order = ["person_id", "breakdown", "reached_0", "seconds_0"]
+    order = ["_h", "_h2", "breakdown", "reached_0", "seconds_0"]
     order += [f"reached_{i}" for i in range(1, n_steps)]
     order += [f"seconds_{i}" for i in range(1, n_steps)]
     return pa.table({k: data[k] for k in order}), kernel.stats
+
+
+def with_person_ids(matched: ir.Table, keyed: ir.Table) -> ir.Table:
+    """``keyed`` (rows with ``_h``, ``_h2``) with ``person_id`` in their place, read
+    from ``matched``'s distinct persons (a query over the events, made only when
+    the ids are wanted: the counts do not need them)."""
+    persons = matched.select("person_id").distinct()
+    h, h2 = person_keys(persons.person_id)
+    persons = persons.mutate(_h=h, _h2=h2)
+    joined = keyed.inner_join(persons, ["_h", "_h2"])
+    return joined.select("person_id", *[c for c in keyed.columns if c not in ("_h", "_h2")])

@@ -165,10 +165,12 @@ def _slot(x: int, y: int, bits: int) -> np.int64:  # pragma: no cover - compiled
 def _number_persons(  # pragma: no cover - compiled
     lo: I64, hi: I64, h: I64, h2: I64, local: I32
 ) -> I64:
-    """Per partition (in parallel): number its distinct persons — distinct 128-bit
-    keys ``(h, h2)`` — 0, 1, … in order of first appearance (``local``, per row)
-    with an open-addressing table that stays small (it grows with the persons, not
-    the events). Returns the number of persons of each partition."""
+    """Per partition (in parallel): number its distinct persons — distinct keys
+    ``(h, h2)`` — 0, 1, … in order of first appearance (``local``, per row) with an
+    open-addressing table that stays small (it grows with the persons, not the
+    events). Then the partition's rows of ``h``, ``h2`` are read no more, and
+    person k's key is written to ``h[lo[p] + k]``, ``h2[lo[p] + k]``. Returns the
+    number of persons of each partition."""
     n_parts = lo.shape[0]
     found = np.zeros(n_parts, np.int64)
     for p in prange(n_parts):
@@ -177,6 +179,7 @@ def _number_persons(  # pragma: no cover - compiled
         keys2 = np.empty(1 << bits, np.int64)
         ids = np.full(1 << bits, -1, np.int32)
         k = 0
+        base = lo[p]
         for i in range(lo[p], hi[p]):
             x, y = h[i], h2[i]
             cap = 1 << bits
@@ -205,50 +208,28 @@ def _number_persons(  # pragma: no cover - compiled
                         keys[s] = old_keys[q]
                         keys2[s] = old_keys2[q]
                         ids[s] = old_ids[q]
+        for q in range(1 << bits):
+            if ids[q] >= 0:
+                h[base + ids[q]] = keys[q]
+                h2[base + ids[q]] = keys2[q]
         found[p] = k
     return found
 
 
 @njit(cache=True, parallel=True)
-def _globalize(  # pragma: no cover - compiled
-    lo: I64,
-    hi: I64,
-    person_base: I64,
-    h: I64,
-    h2: I64,
-    person: I32,
-    person_h: I64,
-    person_h2: I64,
-    counts: I64,
-) -> None:
-    """Local person numbers (in ``person``) to global ones, in place; each person's
-    key and number of events."""
-    for p in prange(lo.shape[0]):
-        base = person_base[p]
-        for i in range(lo[p], hi[p]):
-            q = base + person[i]
-            person[i] = q
-            person_h[q] = h[i]
-            person_h2[q] = h2[i]
-            counts[q] += 1
-
-
-@njit(cache=True, nogil=True)
-def _person_ranges(  # pragma: no cover - compiled
-    lo: I64, person_base: I64, counts: I64
+def _persons(  # pragma: no cover - compiled
+    lo: I64, person_base: I64, h: I64, h2: I64
 ) -> tuple[I64, I64]:
-    """Where each person's events will lie: from ``starts[q]`` to ``ends[q]``, the
-    persons of a partition one after the other from the partition's first row."""
-    n = counts.shape[0]
-    starts = np.empty(n, np.int64)
-    ends = np.empty(n, np.int64)
-    for p in range(lo.shape[0]):
-        at = lo[p]
-        for q in range(person_base[p], person_base[p + 1]):
-            starts[q] = at
-            at += counts[q]
-            ends[q] = at
-    return starts, ends
+    """Each person's key by global person number (after :func:`_number_persons`:
+    the persons of partition p are ``person_base[p]`` on, in their local order)."""
+    n = person_base[-1]
+    person_h = np.empty(n, np.int64)
+    person_h2 = np.empty(n, np.int64)
+    for p in prange(lo.shape[0]):
+        for k in range(person_base[p + 1] - person_base[p]):
+            person_h[person_base[p] + k] = h[lo[p] + k]
+            person_h2[person_base[p] + k] = h2[lo[p] + k]
+    return person_h, person_h2
 
 
 @njit(cache=True, nogil=True)
@@ -381,8 +362,6 @@ def _same_time_groups(  # pragma: no cover - compiled
 
 @njit(cache=True, parallel=True)
 def _sort_all(  # pragma: no cover - compiled
-    starts: I64,
-    ends: I64,
     lo: I64,
     hi: I64,
     bounds: I64,
@@ -393,13 +372,16 @@ def _sort_all(  # pragma: no cover - compiled
     with_bd: bool,
     narrow: bool,
     parents: I64,
-) -> tuple[I64, bool]:
+) -> tuple[I64, I64, I64, bool]:
     """Per partition b (in parallel): its persons ``bounds[b]..bounds[b+1]-1``
-    have their events in rows ``lo[b]..hi[b]-1``; a counting sort puts each
-    person's events together (in cache), then sorts them by time. Returns, per
-    person, the number of same-time groups whose order matters, and False if a
-    person has more events than counted."""
-    n_persons = starts.shape[0]
+    (locally numbered 0, 1, … in ``person``) have their events in rows
+    ``lo[b]..hi[b]-1``; a counting sort puts each person's events together (in
+    cache), from ``starts[q]`` to ``ends[q]``, then sorts them by time. Returns
+    ``starts``, ``ends``, per person the number of same-time groups whose order
+    matters, and False if a row's person is out of range."""
+    n_persons = bounds[-1]
+    starts = np.empty(n_persons, np.int64)
+    ends = np.empty(n_persons, np.int64)
     n_blocks = bounds.shape[0] - 1
     ties = np.zeros(n_persons, np.int64)
     broken = np.zeros(n_blocks, np.bool_)
@@ -412,12 +394,23 @@ def _sort_all(  # pragma: no cover - compiled
         local_ts = ts[a0:a1].copy()
         local_mask = mask[a0:a1].copy()
         local_bd = bd[a0:a1].copy() if with_bd else bd[:0]
-        cursor = starts[first:last] - a0
+        cursor = np.zeros(last - first, np.int64)
         for i in range(a0, a1):
-            q = person[i] - first
-            if q < 0 or q >= last - first or cursor[q] >= ends[first + q] - a0:
+            q = np.int64(person[i])
+            if q < 0 or q >= last - first:
                 broken[block] = True
-                continue
+                break
+            cursor[q] += 1
+        if broken[block]:
+            continue
+        at = a0
+        for r in range(last - first):
+            starts[first + r] = at
+            at += cursor[r]
+            ends[first + r] = at
+            cursor[r] = starts[first + r] - a0
+        for i in range(a0, a1):
+            q = np.int64(person[i])
             j = a0 + cursor[q]
             cursor[q] += 1
             ts[j] = local_ts[i - a0]
@@ -435,7 +428,7 @@ def _sort_all(  # pragma: no cover - compiled
             if b - a > 1:
                 _sort_person(a, b, ts, mask, bd, with_bd, narrow, keys, scratch)
                 ties[p] = _same_time_groups(a, b, ts, mask, bd, with_bd, parents, none, 0)
-    return ties, not broken.any()
+    return starts, ends, ties, not broken.any()
 
 
 @njit(cache=True, nogil=True)
@@ -672,8 +665,6 @@ class Kernel:
         self.fill = np.zeros(self.n_parts, np.int64)
         self._take_layout(self.room)
         self.person = np.empty(0, np.int32)
-        self.starts = np.zeros(0, np.int64)
-        self.ends = np.zeros(0, np.int64)
         self.bounds = np.zeros(1, np.int64)
         self.stats = KernelStats()
 
@@ -732,11 +723,7 @@ class Kernel:
             bounds = np.zeros(self.n_parts + 1, np.int64)
             np.cumsum(found, out=bounds[1:])
             n_persons = int(bounds[-1])
-            person_h = np.empty(n_persons, np.int64)
-            person_h2 = np.empty(n_persons, np.int64)
-            per_person = np.zeros(n_persons, np.int64)
-            _globalize(lo, hi, bounds, self.h, self.h2, person, person_h, person_h2, per_person)
-            self.starts, self.ends = _person_ranges(lo, bounds, per_person)
+            person_h, person_h2 = _persons(lo, bounds, self.h, self.h2)
         self.person, self.bounds, self.lo, self.hi = person, bounds, lo, hi
         self.stats.persons = n_persons
         self.stats.number_s = time.perf_counter() - t0
@@ -747,13 +734,12 @@ class Kernel:
         breakdown code) rows of those same-time groups in the exact query order,
         group after group."""
         ts, mask, bd, with_bd = self.ts, self.mask, self.bd, self.with_bd
-        starts, ends = self.starts, self.ends
         t0 = time.perf_counter()
         with _LOCK:
             narrow = mask.dtype.itemsize == 1
-            ties, ok = _sort_all(
-                starts, ends, self.lo, self.hi, self.bounds, self.person, ts, mask, bd,
-                with_bd, narrow, self.parents,
+            starts, ends, ties, ok = _sort_all(
+                self.lo, self.hi, self.bounds, self.person, ts, mask, bd, with_bd, narrow,
+                self.parents,
             )  # fmt: skip
         if not ok:
             raise_changed()

@@ -2,18 +2,19 @@
 :meth:`storeops.behaviour.funnel.FunnelInsight.to_expr` without SQL window passes.
 
 DuckDB still does what it is good at — reading the events, resolving persons,
-matching the step filters — and counts each person's matching events. Then it hands
-over, batch by batch as Arrow, three narrow columns per matching event: a dense
-person number (``int32``), the timestamp (``int64`` microseconds) and a bit mask of
-the steps the event matches. In compiled code:
+matching the step filters. It hands over, batch by batch as Arrow, narrow columns
+per matching event: the person's key (two 63-bit hashes, :func:`person_keys`), the
+timestamp (``int64`` microseconds) and a bit mask of the steps the event matches.
+In compiled code:
 
-1. each batch is placed straight into its persons' slices of two arrays (a counting
-   sort whose counts DuckDB gave), so every person's events lie together;
-2. each person's events are sorted by time (in parallel over blocks of persons).
-   Same-instant events of one person whose order could change the answer (see
-   :func:`_order_matters`) are put in the exact query order ``(ts, seq, source_id,
-   message_id)`` by a second, small DuckDB query over just those (person, instant)
-   pairs, so the order is DuckDB's own string order;
+1. each batch is placed, as it comes, in its partition of the key space (the top
+   bits of the first hash); per partition, in parallel, the persons are numbered
+   with a small hash table and a counting sort puts each person's events together;
+2. each person's events are sorted by time. Same-instant events of one person
+   whose order could change the answer (see :func:`_order_matters`) are put in the
+   exact query order ``(ts, seq, source_id, message_id)`` by a second, small DuckDB
+   query over just those (person, instant) pairs, so the order is DuckDB's own
+   string order;
 3. one pass over each person's events, in order, keeps for every step k the latest
    start of a chain that has reached step k so far (``latest[k]``). An event that
    matches step k extends the best chain ending at an earlier event:
@@ -71,17 +72,13 @@ def _hash(value: str) -> dt.uint64:
 
 
 def person_keys(person: ir.StringValue) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    """The 126-bit key the kernel tells persons apart by: DuckDB's hash of the
+    """The 94-bit key the kernel tells persons apart by: DuckDB's hash of the
     person id and of the id with a character appended (an independent hash), 63
-    bits of each (non-negative ``int64``: unsigned values above 2^63 break the
-    filters DuckDB pushes into scans of Arrow tables). Two persons are taken for
-    one only if both collide (about 2^-126 per pair); ClickHouse's ``uniqExact``
-    counts strings by 128-bit hashes alike."""
-    return _key(_hash(person)), _key(_hash(person + "#"))
-
-
-def _key(h: ir.IntegerValue) -> ir.IntegerValue:
-    return (h >> 1).cast("int64")
+    bits of the first (a non-negative ``int64``: unsigned values above 2^63 break
+    the filters DuckDB pushes into scans of Arrow tables) and 31 of the second.
+    Two persons are taken for one only if both collide: about 2^-94 per pair,
+    10^-16 for a million persons."""
+    return (_hash(person) >> 1).cast("int64"), (_hash(person + "#") >> 33).cast("int32")
 
 
 @ibis.udf.scalar.builtin(name="make_timestamp")
@@ -117,7 +114,7 @@ def _partition_histogram(h: I64, shift: int, n_parts: int) -> I64:  # pragma: no
 @njit(cache=True, nogil=True)
 def _scatter(  # pragma: no cover - compiled
     h: I64,
-    h2: I64,
+    h2: I32,
     ts: I64,
     mask: Mask,
     bd: I32,
@@ -125,7 +122,7 @@ def _scatter(  # pragma: no cover - compiled
     room: int,
     fill: I64,
     out_h: I64,
-    out_h2: I64,
+    out_h2: I32,
     out_ts: I64,
     out_mask: Mask,
     out_bd: I32,
@@ -163,7 +160,7 @@ def _slot(x: int, y: int, bits: int) -> np.int64:  # pragma: no cover - compiled
 
 @njit(cache=True, parallel=True)
 def _number_persons(  # pragma: no cover - compiled
-    lo: I64, hi: I64, h: I64, h2: I64, local: I32
+    lo: I64, hi: I64, h: I64, h2: I32, local: I32
 ) -> I64:
     """Per partition (in parallel): number its distinct persons — distinct keys
     ``(h, h2)`` — 0, 1, … in order of first appearance (``local``, per row) with an
@@ -176,7 +173,7 @@ def _number_persons(  # pragma: no cover - compiled
     for p in prange(n_parts):
         bits = 6
         keys = np.empty(1 << bits, np.int64)
-        keys2 = np.empty(1 << bits, np.int64)
+        keys2 = np.empty(1 << bits, np.int32)
         ids = np.full(1 << bits, -1, np.int32)
         k = 0
         base = lo[p]
@@ -198,7 +195,7 @@ def _number_persons(  # pragma: no cover - compiled
                 bits += 1
                 old_keys, old_keys2, old_ids = keys, keys2, ids
                 keys = np.empty(1 << bits, np.int64)
-                keys2 = np.empty(1 << bits, np.int64)
+                keys2 = np.empty(1 << bits, np.int32)
                 ids = np.full(1 << bits, -1, np.int32)
                 for q in range(cap):
                     if old_ids[q] >= 0:
@@ -218,13 +215,13 @@ def _number_persons(  # pragma: no cover - compiled
 
 @njit(cache=True, parallel=True)
 def _persons(  # pragma: no cover - compiled
-    lo: I64, person_base: I64, h: I64, h2: I64
-) -> tuple[I64, I64]:
+    lo: I64, person_base: I64, h: I64, h2: I32
+) -> tuple[I64, I32]:
     """Each person's key by global person number (after :func:`_number_persons`:
     the persons of partition p are ``person_base[p]`` on, in their local order)."""
     n = person_base[-1]
     person_h = np.empty(n, np.int64)
-    person_h2 = np.empty(n, np.int64)
+    person_h2 = np.empty(n, np.int32)
     for p in prange(lo.shape[0]):
         for k in range(person_base[p + 1] - person_base[p]):
             person_h[person_base[p] + k] = h[lo[p] + k]
@@ -671,12 +668,12 @@ class Kernel:
     def _take_layout(self, room: int, fresh: bool = False) -> None:
         n = self.n_parts * room
         self.h = _ARENA.take("h", n, np.int64, fresh=fresh)
-        self.h2 = _ARENA.take("h2", n, np.int64, fresh=fresh)
+        self.h2 = _ARENA.take("h2", n, np.int32, fresh=fresh)
         self.ts = _ARENA.take("ts", n, np.int64, fresh=fresh)
         self.mask = _ARENA.take("mask", n, self.mask_dtype, fresh=fresh)
         self.bd = _ARENA.take("bd", n if self.with_bd else 0, np.int32, fresh=fresh)
 
-    def add(self, h: I64, h2: I64, ts: I64, mask: Mask, bd: I32) -> None:
+    def add(self, h: I64, h2: I32, ts: I64, mask: Mask, bd: I32) -> None:
         """Place one batch of events (person keys, µs, step masks, breakdown codes)
         in its partitions."""
         t0 = time.perf_counter()
@@ -705,13 +702,13 @@ class Kernel:
     def add_batch(self, batch: pa.RecordBatch, codes: BreakdownCodes | None) -> None:
         """Columns ``h``, ``h2``, ``ts``, ``mask`` (and ``bd``) of a fetched batch."""
         h = batch.column("h").to_numpy().astype(np.int64, copy=False)
-        h2 = batch.column("h2").to_numpy().astype(np.int64, copy=False)
+        h2 = batch.column("h2").to_numpy().astype(np.int32, copy=False)
         ts = batch.column("ts").cast(pa.int64()).to_numpy()
         mask = batch.column("mask").to_numpy()
         bd = codes.encode(batch.column("bd")) if codes is not None else np.empty(0, np.int32)
         self.add(h, h2, ts, mask, bd)
 
-    def index(self) -> tuple[I64, I64]:
+    def index(self) -> tuple[I64, I32]:
         """Number the persons densely (each partition's persons together) and count
         their events. Returns each person's key (two hashes), by person number."""
         t0 = time.perf_counter()

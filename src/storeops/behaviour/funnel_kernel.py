@@ -35,6 +35,7 @@ it); later processes load the cache.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -97,6 +98,9 @@ Mask = npt.NDArray[np.unsignedinteger]
 
 
 # -- compiled parts -------------------------------------------------------------------
+#: The two halves of a person table's second word.
+_HIGH = np.int64(-1) << 32
+_LOW = (np.int64(1) << 32) - 1
 #: Multiplier of the person hash tables' slot hash (Fibonacci hashing).
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -153,7 +157,7 @@ def _relayout(  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _slot(x: int, y: int, bits: int) -> np.int64:  # pragma: no cover - compiled
+def _slot(x: int | np.int64, y: int | np.int64, bits: int) -> np.int64:  # pragma: no cover
     """A person key's home slot in a table of 2^bits slots (Fibonacci hashing)."""
     return np.int64((np.uint64(x ^ y) * _MIX) >> np.uint64(64 - bits))
 
@@ -171,44 +175,42 @@ def _number_persons(  # pragma: no cover - compiled
     n_parts = lo.shape[0]
     found = np.zeros(n_parts, np.int64)
     for p in prange(n_parts):
+        # One slot is 16 bytes, one cache line read per probe: the first hash, and
+        # the second hash with the person's number + 1 (0: an empty slot).
         bits = 6
-        keys = np.empty(1 << bits, np.int64)
-        keys2 = np.empty(1 << bits, np.int32)
-        ids = np.full(1 << bits, -1, np.int32)
+        table = np.zeros((1 << bits, 2), np.int64)
         k = 0
         base = lo[p]
         for i in range(lo[p], hi[p]):
-            x, y = h[i], h2[i]
+            x = h[i]
+            y = np.int64(h2[i]) << 32
             cap = 1 << bits
             slot = _slot(x, y, bits)
-            while ids[slot] >= 0 and (keys[slot] != x or keys2[slot] != y):
+            while table[slot, 1] != 0 and (table[slot, 0] != x or (table[slot, 1] & _HIGH) != y):
                 slot = (slot + 1) & (cap - 1)
-            if ids[slot] >= 0:
-                local[i] = ids[slot]
+            if table[slot, 1] != 0:
+                local[i] = (table[slot, 1] & _LOW) - 1
                 continue
-            keys[slot] = x
-            keys2[slot] = y
-            ids[slot] = k
+            table[slot, 0] = x
+            table[slot, 1] = y | (k + 1)
             local[i] = k
             k += 1
             if 2 * k > cap:  # half full: double and re-insert
                 bits += 1
-                old_keys, old_keys2, old_ids = keys, keys2, ids
-                keys = np.empty(1 << bits, np.int64)
-                keys2 = np.empty(1 << bits, np.int32)
-                ids = np.full(1 << bits, -1, np.int32)
+                old = table
+                table = np.zeros((1 << bits, 2), np.int64)
                 for q in range(cap):
-                    if old_ids[q] >= 0:
-                        s = _slot(old_keys[q], old_keys2[q], bits)
-                        while ids[s] >= 0:
+                    if old[q, 1] != 0:
+                        s = _slot(old[q, 0], old[q, 1] & _HIGH, bits)
+                        while table[s, 1] != 0:
                             s = (s + 1) & ((1 << bits) - 1)
-                        keys[s] = old_keys[q]
-                        keys2[s] = old_keys2[q]
-                        ids[s] = old_ids[q]
+                        table[s, 0] = old[q, 0]
+                        table[s, 1] = old[q, 1]
         for q in range(1 << bits):
-            if ids[q] >= 0:
-                h[base + ids[q]] = keys[q]
-                h2[base + ids[q]] = keys2[q]
+            if table[q, 1] != 0:
+                person = (table[q, 1] & _LOW) - 1
+                h[base + person] = table[q, 0]
+                h2[base + person] = table[q, 1] >> 32
         found[p] = k
     return found
 
@@ -533,9 +535,9 @@ class KernelStats:
     events: int = 0
     persons: int = 0
     tie_groups: int = 0
-    #: Reading the events out of DuckDB (placing them excluded).
+    #: Reading the events out of DuckDB, placing them as they come included.
     fetch_s: float = 0.0
-    #: Placing each batch in its partitions as it comes.
+    #: Placing each batch in its partitions (while the next ones are read).
     place_s: float = 0.0
     #: Numbering the persons.
     number_s: float = 0.0
@@ -701,9 +703,11 @@ class Kernel:
 
     def add_batch(self, batch: pa.RecordBatch, codes: BreakdownCodes | None) -> None:
         """Columns ``h``, ``h2``, ``ts``, ``mask`` (and ``bd``) of a fetched batch."""
-        h = batch.column("h").to_numpy().astype(np.int64, copy=False)
-        h2 = batch.column("h2").to_numpy().astype(np.int32, copy=False)
-        ts = batch.column("ts").cast(pa.int64()).to_numpy()
+        # Views, not copies (a copy per batch is memory fresh from the system): the
+        # keys are below 2^63 and 2^31 whatever their Arrow type, ts is µs.
+        h = _as(batch.column("h").to_numpy(), np.int64)
+        h2 = _as(batch.column("h2").to_numpy(), np.int32)
+        ts = _as(batch.column("ts").to_numpy(), np.int64)
         mask = batch.column("mask").to_numpy()
         bd = codes.encode(batch.column("bd")) if codes is not None else np.empty(0, np.int32)
         self.add(h, h2, ts, mask, bd)
@@ -768,6 +772,13 @@ class Kernel:
         return PersonReach(keep, reached[keep], millis[keep], first_bd[keep])
 
 
+def _as(array: npt.NDArray[Any], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """``array`` seen as ``dtype`` (same width: no copy) or converted to it."""
+    if array.dtype.itemsize == np.dtype(dtype).itemsize and array.dtype.kind in "iumM":
+        return array.view(dtype)
+    return array.astype(dtype)
+
+
 def partition_bits(events: int) -> int:
     """Partitions of about :data:`PARTITION_ROWS` events each: 4 to 1024."""
     wanted = max(1, -(-events // PARTITION_ROWS))
@@ -818,9 +829,27 @@ def compute_persons(
     keyed = matched.mutate(h=h, h2=h2).select(*columns)
     kernel = Kernel(parents, window_seconds, with_breakdown, capacity)
     codes = BreakdownCodes() if with_breakdown else None
-    for batch in wh.con.to_pyarrow_batches(keyed, chunk_size=BATCH_ROWS):
-        kernel.add_batch(batch, codes)
-    kernel.stats.fetch_s = time.perf_counter() - t0 - kernel.stats.place_s
+    # DuckDB streams a result on about one core: a reader thread pulls the batches
+    # while this one places them, so the placing costs no wall time of its own.
+    batches: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=4)
+
+    def read() -> None:
+        try:
+            for batch in wh.con.to_pyarrow_batches(keyed, chunk_size=BATCH_ROWS):
+                batches.put(batch)
+            batches.put(None)
+        except BaseException as exc:  # handed to the placing thread
+            batches.put(exc)
+
+    reader = threading.Thread(target=read, name="funnel-kernel-reader", daemon=True)
+    reader.start()
+    while (item := batches.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        kernel.add_batch(item, codes)
+    reader.join()
+    # Reading, with the placing done alongside (place_s: the placing alone).
+    kernel.stats.fetch_s = time.perf_counter() - t0
     person_h, person_h2 = kernel.index()
 
     def resolve(group_person: I64, group_ts: I64) -> Iterable[tuple[Mask, I32]]:

@@ -285,6 +285,24 @@ def test_a_person_with_very_many_events_overflows_a_partition(
     pd.testing.assert_frame_equal(kernel, sql, check_dtype=False)
 
 
+def test_a_failed_read_is_raised_to_the_caller(
+    duck: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events are read in a thread of their own; an error there reaches the
+    caller instead of leaving it waiting."""
+    add_events(duck, [ev("A", anon="a", at=0), ev("B", anon="a", at=1)])
+    real = duck.con.to_pyarrow_batches
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        yield from real(*args, **kwargs)
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(duck.con, "to_pyarrow_batches", failing)
+    insight = FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")), engine="kernel")
+    with pytest.raises(RuntimeError, match="disk went away"):
+        insight.calculate()
+
+
 def test_persons_whose_first_hash_collides_stay_apart(
     duck: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:

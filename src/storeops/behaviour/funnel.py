@@ -301,8 +301,8 @@ Engine = Literal["auto", "sql", "kernel"]
 #: the given events, before any filter): below it the SQL answers in well under a
 #: second and loading the compiled kernel would cost as much as it saves.
 KERNEL_MIN_EVENTS = 1_000_000
-#: … and up to this many: the kernel holds about 29 bytes per matching event in
-#: memory (33 with a breakdown), where DuckDB's SQL path can spill to disk.
+#: … and up to this many: the kernel holds about 25 bytes per matching event in
+#: memory (29 with a breakdown), where DuckDB's SQL path can spill to disk.
 KERNEL_MAX_EVENTS = 200_000_000
 
 

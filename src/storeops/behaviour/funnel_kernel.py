@@ -62,8 +62,8 @@ BATCH_ROWS = 1 << 20
 MAX_LISTED_INSTANTS = 5_000
 #: Events per partition of the person hash space (see :func:`partition_bits`).
 PARTITION_ROWS = 1 << 19
-#: The most memory the kernel keeps between runs (:class:`Arena`): 29 bytes per
-#: event of the largest funnel so far, so a 100M-event funnel keeps about 3 GB.
+#: The most memory the kernel keeps between runs (:class:`Arena`): about 25 bytes
+#: per event of the largest funnel so far, so a 100M-event funnel keeps 2.7 GB.
 KEEP_BYTES = 4 << 30
 
 

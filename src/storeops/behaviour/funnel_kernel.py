@@ -88,10 +88,6 @@ def _timestamp_us(us: int) -> dt.timestamp:
     literal with fractional seconds)."""
 
 
-# The OpenMP threading layer is thread-safe, but parallel kernels from several
-# request threads would only compete for the same cores: run one at a time.
-_LOCK = threading.Lock()
-
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.unsignedinteger]
@@ -632,6 +628,8 @@ class Arena:
 
 
 _ARENA = Arena()
+#: One kernel run at a time per process: runs share the arena, and parallel kernels
+#: from several request threads would only compete for the same cores.
 _ARENA_LOCK = threading.Lock()
 
 
@@ -683,11 +681,10 @@ class Kernel:
         need = self.fill + _partition_histogram(h, shift, self.n_parts)
         if int(need.max(initial=0)) > self.room:
             self._grow(int(need.max()))
-        with _LOCK:
-            _scatter(
-                h, h2, ts, mask.astype(self.mask_dtype, copy=False), bd, shift, self.room,
-                self.fill, self.h, self.h2, self.ts, self.mask, self.bd, self.with_bd,
-            )  # fmt: skip
+        _scatter(
+            h, h2, ts, mask.astype(self.mask_dtype, copy=False), bd, shift, self.room,
+            self.fill, self.h, self.h2, self.ts, self.mask, self.bd, self.with_bd,
+        )  # fmt: skip
         self.stats.events += len(h)
         self.stats.place_s += time.perf_counter() - t0
 
@@ -718,13 +715,12 @@ class Kernel:
         t0 = time.perf_counter()
         lo = np.arange(self.n_parts, dtype=np.int64) * self.room
         hi = lo + self.fill
-        with _LOCK:
-            person = _ARENA.take("person", len(self.h), np.int32)
-            found = _number_persons(lo, hi, self.h, self.h2, person)
-            bounds = np.zeros(self.n_parts + 1, np.int64)
-            np.cumsum(found, out=bounds[1:])
-            n_persons = int(bounds[-1])
-            person_h, person_h2 = _persons(lo, bounds, self.h, self.h2)
+        person = _ARENA.take("person", len(self.h), np.int32)
+        found = _number_persons(lo, hi, self.h, self.h2, person)
+        bounds = np.zeros(self.n_parts + 1, np.int64)
+        np.cumsum(found, out=bounds[1:])
+        n_persons = int(bounds[-1])
+        person_h, person_h2 = _persons(lo, bounds, self.h, self.h2)
         self.person, self.bounds, self.lo, self.hi = person, bounds, lo, hi
         self.stats.persons = n_persons
         self.stats.number_s = time.perf_counter() - t0
@@ -736,12 +732,11 @@ class Kernel:
         group after group."""
         ts, mask, bd, with_bd = self.ts, self.mask, self.bd, self.with_bd
         t0 = time.perf_counter()
-        with _LOCK:
-            narrow = mask.dtype.itemsize == 1
-            starts, ends, ties, ok = _sort_all(
-                self.lo, self.hi, self.bounds, self.person, ts, mask, bd, with_bd, narrow,
-                self.parents,
-            )  # fmt: skip
+        narrow = mask.dtype.itemsize == 1
+        starts, ends, ties, ok = _sort_all(
+            self.lo, self.hi, self.bounds, self.person, ts, mask, bd, with_bd, narrow,
+            self.parents,
+        )  # fmt: skip
         if not ok:
             raise_changed()
         t1 = time.perf_counter()
@@ -763,10 +758,9 @@ class Kernel:
             _place_ties(g_start, g_len, mask, bd, new_mask, new_bd, with_bd)
         t2 = time.perf_counter()
         self.stats.ties_s = t2 - t1
-        with _LOCK:
-            reached, millis, first_bd = _evaluate(
-                starts, ends, ts, mask, bd, self.parents, self.window_us, with_bd
-            )
+        reached, millis, first_bd = _evaluate(
+            starts, ends, ts, mask, bd, self.parents, self.window_us, with_bd
+        )
         self.stats.evaluate_s = time.perf_counter() - t2
         keep = np.flatnonzero(first_bd != -2)
         return PersonReach(keep, reached[keep], millis[keep], first_bd[keep])

@@ -70,3 +70,31 @@ def test_waiter_gets_the_file_once_the_holder_exits(duckdb_workspace: Workspace)
     finally:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def test_a_writer_waits_for_a_reader_of_the_same_process(duckdb_workspace: Workspace) -> None:
+    """DuckDB refuses to open a file twice in one process with different settings (a
+    read-only reader, such as the dashboard's snapshot, and a writer): the writer
+    waits for the reader to close, within the lock timeout."""
+    import threading
+
+    from storeops.warehouse.duckdb_backend import DuckDBWarehouse
+
+    settings = load_settings(duckdb_workspace.root, lock_timeout_seconds=30)
+    reader = DuckDBWarehouse(settings, read_only=True)
+    closer = threading.Timer(0.5, reader.close)
+    closer.start()
+    started = time.monotonic()
+    try:
+        with open_warehouse(settings) as wh:
+            assert wh.count("stores") == 0
+    finally:
+        closer.join()
+    assert time.monotonic() - started >= 0.4  # it did wait for the reader
+
+    reader = DuckDBWarehouse(settings, read_only=True)
+    try:
+        with pytest.raises(LockTimeoutError, match="this process"):
+            open_warehouse(load_settings(duckdb_workspace.root, lock_timeout_seconds=0.3))
+    finally:
+        reader.close()

@@ -52,13 +52,23 @@ class DuckDBWarehouse(Warehouse):
                 con = ibis.duckdb.connect(str(self.path), read_only=read_only)
                 con.raw_sql("SET TimeZone = 'UTC'")
                 return con
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                # Another process holds the file's lock, or this process has it open
+                # with another configuration (a read-only reader such as the
+                # dashboard's snapshot, while a writer wants it): both pass.
+                text = str(exc).lower()
+                if "lock" not in text and "different configuration" not in text:
                     raise
                 now = time.monotonic()
                 if now >= deadline:
                     holder = _LOCK_HOLDER.search(str(exc))
-                    who = f"process {holder.group(1)}" if holder else "another process"
+                    who = (
+                        f"process {holder.group(1)}"
+                        if holder
+                        else "this process (open with another configuration, read-only)"
+                        if "different configuration" in text
+                        else "another process"
+                    )
                     raise LockTimeoutError(
                         f"the warehouse {self.path} is locked by {who} "
                         f"(waited {self.settings.lock_timeout_seconds:g}s). Wait for that "

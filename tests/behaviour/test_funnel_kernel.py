@@ -285,6 +285,24 @@ def test_a_person_with_very_many_events_overflows_a_partition(
     pd.testing.assert_frame_equal(kernel, sql, check_dtype=False)
 
 
+def test_the_kernel_sizes_its_memory_by_the_range_and_the_step_names(duck: Warehouse) -> None:
+    """The kernel's room is the range's events named as a step: an upper bound of
+    what it reads, far below the table for a short range or rare steps."""
+    day = (T0 + timedelta(hours=8)).date()  # T0's local day
+    rows = [ev("A", anon=f"p{i}", at=i * 60) for i in range(30)]  # that day
+    rows += [ev("B", anon=f"p{i}", at=i * 60 + 5) for i in range(10)]
+    rows += [ev("Z", anon=f"p{i}", at=i * 60 + 9) for i in range(50)]  # no step
+    rows += [ev("A", anon=f"p{i}", at=-86_400 * 3) for i in range(40)]  # days before
+    add_events(duck, rows)
+    query = FunnelQuery(steps=parse_steps("A,B"), count_by="anonymous_id", since=day)
+    insight = FunnelInsight(duck, query, engine="kernel")
+    assert insight._kernel_capacity() == 40  # of 130 events in the table
+    assert [s.count for s in insight.calculate().steps] == [30, 10]
+    assert insight.kernel_stats is not None and insight.kernel_stats.events == 40
+    everything = FunnelInsight(duck, FunnelQuery(steps=parse_steps("A,B")), engine="kernel")
+    assert everything._kernel_capacity() == 80
+
+
 def test_a_failed_read_is_raised_to_the_caller(
     duck: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -362,10 +362,7 @@ class FunnelInsight:
     def _reach(self) -> ir.Table:
         """The per-person table for counting: :meth:`to_expr`, except that the
         kernel's persons are keys, not ids (the ids cost a query of their own)."""
-        if not self._use_kernel():
-            self.kernel_stats = None
-            return self.sql_expr()
-        return self._kernel_table()
+        return self._kernel_table() if self._use_kernel() else self.to_expr()
 
     def kernel_expr(self) -> ir.Table:
         """The per-person table computed by the native kernel (DuckDB only)."""
